@@ -1,0 +1,1 @@
+//! Compiled Sankofa contract artifacts and their alloy `sol!` bindings.

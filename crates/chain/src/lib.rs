@@ -1,0 +1,1 @@
+//! Chain access for Sankofa: providers with failover, the log stream, transaction sending.

@@ -1,0 +1,2 @@
+//! sankofa: the Sankofa deployer CLI.
+fn main() {}

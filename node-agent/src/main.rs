@@ -1,0 +1,2 @@
+//! sankofa-agent: the Sankofa node agent.
+fn main() {}
