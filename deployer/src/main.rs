@@ -1,2 +1,21 @@
-//! sankofa: the Sankofa deployer CLI.
-fn main() {}
+//! `sankofa`: the operators' and council members' CLI (see `cli.rs` for the commands).
+
+mod cli;
+mod cmd;
+mod compiler;
+mod workspace;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = <cli::Cli as clap::Parser>::parse();
+    cli::init_tracing(cli.verbose);
+    match cli.run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // `{:#}` prints the whole context chain on one line: what failed and why.
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

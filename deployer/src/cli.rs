@@ -1,0 +1,45 @@
+//! The command line: one subcommand per file in `cmd/`.
+
+use clap::{Parser, Subcommand};
+
+use crate::cmd;
+
+/// Sankofa: on-chain controlled rollouts. Operators, council members and auditors use this tool.
+#[derive(Debug, Parser)]
+#[command(name = "sankofa", version, about, propagate_version = true)]
+pub(crate) struct Cli {
+    /// More log output (-v info, -vv debug, -vvv trace). `RUST_LOG` overrides it.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compile contracts/src with the pinned solc and write abi/artifacts deterministically.
+    Compile(cmd::compile::Args),
+}
+
+impl Cli {
+    /// Runs the chosen subcommand.
+    pub(crate) fn run(self) -> anyhow::Result<()> {
+        match self.command {
+            Command::Compile(args) => args.run(),
+        }
+    }
+}
+
+/// Logs go to stderr so that `--json` output on stdout stays machine-readable.
+pub(crate) fn init_tracing(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "info,sankofa=info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}

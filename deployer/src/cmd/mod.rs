@@ -1,0 +1,3 @@
+//! One module per `sankofa` subcommand: an `Args` struct and its `run`.
+
+pub(crate) mod compile;
