@@ -20,6 +20,12 @@ pub(crate) struct Cli {
 enum Command {
     /// Compile contracts/src with the pinned solc and write abi/artifacts deterministically.
     Compile(cmd::compile::Args),
+    /// Generate chain genesis files (Besu QBFT).
+    Genesis(cmd::genesis::Args),
+    /// Run a local anvil chain (the pinned one) and print its endpoints.
+    Devnet(cmd::devnet::Args),
+    /// Deploy and wire every contract; re-running verifies instead of redeploying.
+    Deploy(cmd::deploy::Args),
 }
 
 impl Cli {
@@ -27,6 +33,9 @@ impl Cli {
     pub(crate) fn run(self) -> anyhow::Result<()> {
         match self.command {
             Command::Compile(args) => args.run(),
+            Command::Genesis(args) => args.run(),
+            Command::Devnet(args) => args.run(),
+            Command::Deploy(args) => args.run(),
         }
     }
 }
@@ -41,5 +50,8 @@ pub(crate) fn init_tracing(verbose: u8) {
         _ => "trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

@@ -1,8 +1,17 @@
 //! `sankofa`: the operators' and council members' CLI (see `cli.rs` for the commands).
 
+mod artifacts;
 mod cli;
 mod cmd;
 mod compiler;
+mod config;
+mod contracts;
+mod deployment;
+mod genesis;
+mod inventory;
+mod output;
+mod rpc;
+mod signer;
 mod workspace;
 
 use std::process::ExitCode;

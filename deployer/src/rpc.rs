@@ -1,0 +1,240 @@
+//! One connection to the chain: the provider (with the signer, if any), the verified chain id,
+//! sending with revert decoding, paged log queries, and anvil-only time travel.
+
+use std::time::Duration;
+
+use alloy::{
+    network::{EthereumWallet, TransactionBuilder},
+    primitives::{Address, B256, Bytes},
+    providers::{DynProvider, Provider, ProviderBuilder},
+    rpc::types::{Filter, Log, TransactionReceipt, TransactionRequest},
+    signers::local::PrivateKeySigner,
+    transports::TransportError,
+};
+use anyhow::{Context, bail};
+
+use crate::{artifacts::ErrorDecoder, config::Settings};
+
+/// Anvil's default chain id: the only chain on which `--advance-time` is allowed.
+pub(crate) const ANVIL_CHAIN_ID: u64 = 31337;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
+/// Blocks per eth_getLogs request before halving on a range error.
+const LOG_PAGE: u64 = 50_000;
+
+/// A verified connection.
+#[derive(Debug, Clone)]
+pub(crate) struct Chain {
+    pub(crate) provider: DynProvider,
+    pub(crate) chain_id: u64,
+    /// The sending account, when a signer is attached.
+    pub(crate) from: Option<Address>,
+    pub(crate) errors: ErrorDecoder,
+    url: String,
+}
+
+impl Chain {
+    /// Connects, checks the chain id against `settings.chain_id` (if set).
+    pub(crate) async fn connect(
+        settings: &Settings,
+        signer: Option<PrivateKeySigner>,
+        errors: ErrorDecoder,
+    ) -> anyhow::Result<Self> {
+        let url = settings.rpc_url.clone();
+        let from = signer.as_ref().map(|s| s.address());
+        let provider = match signer {
+            Some(s) => ProviderBuilder::new()
+                .wallet(EthereumWallet::from(s))
+                .connect_http(url.clone())
+                .erased(),
+            None => ProviderBuilder::new().connect_http(url.clone()).erased(),
+        };
+        let chain_id = tokio::time::timeout(CONNECT_TIMEOUT, provider.get_chain_id())
+            .await
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "the RPC at {url} did not answer within {CONNECT_TIMEOUT:?}; check --rpc-url"
+                )
+            })?
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot reach the RPC at {url}: {e}; check --rpc-url / SANKOFA_RPC_URL"
+                )
+            })?;
+        if let Some(expected) = settings.chain_id
+            && expected != chain_id
+        {
+            bail!(
+                "the RPC at {url} serves chain id {chain_id}, but chain id {expected} was configured; \
+                 wrong --rpc-url or --chain-id"
+            );
+        }
+        Ok(Self {
+            provider,
+            chain_id,
+            from,
+            errors,
+            url: url.to_string(),
+        })
+    }
+
+    /// Another connection to the same endpoint that signs as `signer`.
+    pub(crate) fn with_signer(&self, signer: PrivateKeySigner) -> anyhow::Result<Self> {
+        let from = signer.address();
+        let url = self.url.parse().context("RPC URL")?;
+        let provider = ProviderBuilder::new()
+            .wallet(EthereumWallet::from(signer))
+            .connect_http(url)
+            .erased();
+        Ok(Self {
+            provider,
+            from: Some(from),
+            ..self.clone()
+        })
+    }
+
+    /// The sending account or a clear error.
+    pub(crate) fn sender(&self) -> anyhow::Result<Address> {
+        self.from.context(
+            "this command needs a signer (--keystore/--password-file or --private-key-file)",
+        )
+    }
+
+    /// Sends `tx`, waits for the receipt, and turns a revert into `what: ErrorName(args)`.
+    pub(crate) async fn send(
+        &self,
+        tx: TransactionRequest,
+        what: &str,
+    ) -> anyhow::Result<TransactionReceipt> {
+        let tx = match self.from {
+            Some(from) => tx.with_from(from),
+            None => bail!(
+                "{what}: no signer configured (--keystore/--password-file or --private-key-file)"
+            ),
+        };
+        let pending = match self.provider.send_transaction(tx.clone()).await {
+            Ok(p) => p,
+            Err(e) => return Err(self.explain(what, &e)),
+        };
+        let hash = *pending.tx_hash();
+        let receipt = pending
+            .with_timeout(Some(RECEIPT_TIMEOUT))
+            .get_receipt()
+            .await
+            .with_context(|| format!("{what}: no receipt for {hash} within {RECEIPT_TIMEOUT:?}"))?;
+        if !receipt.status() {
+            // Replay at the parent block to recover the revert data the receipt does not carry.
+            let block = receipt.block_number.unwrap_or_default().saturating_sub(1);
+            let reason = match self.provider.call(tx).block(block.into()).await {
+                Err(e) => self.revert_reason(&e).unwrap_or_else(|| e.to_string()),
+                Ok(_) => "reverted (out of gas or state changed)".to_string(),
+            };
+            bail!("{what}: transaction {hash} reverted: {reason}");
+        }
+        Ok(receipt)
+    }
+
+    /// Deploys `code` (creation bytecode + encoded constructor arguments).
+    pub(crate) async fn deploy(
+        &self,
+        code: Bytes,
+        what: &str,
+    ) -> anyhow::Result<(Address, TransactionReceipt)> {
+        let tx = TransactionRequest::default().with_deploy_code(code);
+        let receipt = self.send(tx, what).await?;
+        let address = receipt
+            .contract_address
+            .with_context(|| format!("{what}: the receipt has no contract address"))?;
+        Ok((address, receipt))
+    }
+
+    /// A revert (or other RPC error) as one clear message.
+    pub(crate) fn explain(&self, what: &str, e: &TransportError) -> anyhow::Error {
+        match self.revert_reason(e) {
+            Some(reason) => anyhow::anyhow!("{what}: reverted: {reason}"),
+            None => anyhow::anyhow!("{what}: {e}"),
+        }
+    }
+
+    /// Decodes a contract-call error (from a `sol!` call builder).
+    pub(crate) fn explain_call(&self, what: &str, e: alloy::contract::Error) -> anyhow::Error {
+        match e {
+            alloy::contract::Error::TransportError(t) => self.explain(what, &t),
+            other => anyhow::anyhow!("{what}: {other}"),
+        }
+    }
+
+    fn revert_reason(&self, e: &TransportError) -> Option<String> {
+        let payload = e.as_error_resp()?;
+        let data = payload.as_revert_data()?;
+        Some(self.errors.decode(&data))
+    }
+
+    /// Logs matching `filter` between `from` and `to`, paged, halving the page on range errors.
+    pub(crate) async fn logs(
+        &self,
+        filter: Filter,
+        from: u64,
+        to: u64,
+    ) -> anyhow::Result<Vec<Log>> {
+        let mut out = Vec::new();
+        let mut start = from;
+        let mut page = LOG_PAGE;
+        while start <= to {
+            let end = to.min(start.saturating_add(page - 1));
+            match self
+                .provider
+                .get_logs(&filter.clone().from_block(start).to_block(end))
+                .await
+            {
+                Ok(logs) => {
+                    out.extend(logs);
+                    start = end + 1;
+                }
+                Err(e) if page > 1 => {
+                    tracing::debug!(target: "deployer::rpc", %e, page, "getLogs failed; halving the range");
+                    page /= 2;
+                }
+                Err(e) => return Err(anyhow::anyhow!("eth_getLogs {start}..{end}: {e}")),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Moves an anvil chain's clock forward and mines a block; refused on any other chain.
+    pub(crate) async fn advance_time(&self, seconds: u64) -> anyhow::Result<()> {
+        if self.chain_id != ANVIL_CHAIN_ID {
+            bail!(
+                "--advance-time only works on anvil (chain id {ANVIL_CHAIN_ID}); this chain is {}",
+                self.chain_id
+            );
+        }
+        let _: serde_json::Value = self
+            .provider
+            .raw_request("evm_increaseTime".into(), (seconds,))
+            .await
+            .context("evm_increaseTime")?;
+        let _: serde_json::Value = self
+            .provider
+            .raw_request("evm_mine".into(), ())
+            .await
+            .context("evm_mine")?;
+        Ok(())
+    }
+
+    /// The latest block's timestamp.
+    pub(crate) async fn now(&self) -> anyhow::Result<u64> {
+        let block = self
+            .provider
+            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+            .await?
+            .context("no latest block")?;
+        Ok(block.header.timestamp)
+    }
+
+    /// The keccak256 of the code at `address` (zero hash when there is none).
+    pub(crate) async fn code_hash(&self, address: Address) -> anyhow::Result<Option<B256>> {
+        let code = self.provider.get_code_at(address).await?;
+        Ok((!code.is_empty()).then(|| alloy::primitives::keccak256(&code)))
+    }
+}
