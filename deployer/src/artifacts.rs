@@ -13,7 +13,7 @@ use alloy::{
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
-use crate::{inventory::site_name, workspace::Workspace};
+use crate::inventory::site_name;
 
 /// The contracts `sankofa deploy` deploys, in deploy order.
 pub(crate) const DEPLOYED: [&str; 6] = [
@@ -57,21 +57,28 @@ pub(crate) struct Artifacts {
 }
 
 impl Artifacts {
-    /// `explicit` or the checkout's `abi/artifacts`.
+    /// `explicit` (a directory of artifact files), or the artifacts built into this binary from
+    /// the committed `abi/artifacts` (so an installed `sankofa` needs no checkout).
     pub(crate) fn locate(explicit: Option<&Path>) -> anyhow::Result<Self> {
-        let dir = match explicit {
-            Some(d) => d.to_path_buf(),
-            None => Workspace::locate(None)?.artifacts_dir(),
-        };
-        Self::load(&dir)
+        match explicit {
+            Some(dir) => Self::load(dir),
+            None => Self::embedded(),
+        }
+    }
+
+    /// The artifacts compiled into `sankofa-abi`.
+    pub(crate) fn embedded() -> anyhow::Result<Self> {
+        let mut by_name = BTreeMap::new();
+        for a in sankofa_abi::artifacts::DEPLOYED {
+            let path = PathBuf::from(format!("abi/artifacts/{}.json", a.name));
+            by_name.insert(a.name.to_string(), parse(&path, a.name, a.json)?);
+        }
+        Ok(Self { dir: PathBuf::from("<built-in abi/artifacts>"), by_name })
     }
 
     pub(crate) fn load(dir: &Path) -> anyhow::Result<Self> {
         let entries = std::fs::read_dir(dir).with_context(|| {
-            format!(
-                "reading the artifacts directory {}; run `sankofa compile`",
-                dir.display()
-            )
+            format!("reading the artifacts directory {}; run `sankofa compile`", dir.display())
         })?;
         let mut by_name = BTreeMap::new();
         for entry in entries {
@@ -79,36 +86,11 @@ impl Artifacts {
             if path.extension().is_none_or(|e| e != "json") {
                 continue;
             }
-            let bytes =
-                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-            let raw: RawArtifact = serde_json::from_slice(&bytes)
-                .with_context(|| format!("{} is not a contract artifact", path.display()))?;
-            let name = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let hex_field = |s: &str, what: &str| -> anyhow::Result<Bytes> {
-                s.parse::<Bytes>()
-                    .with_context(|| format!("{}: {what} is not hex", path.display()))
-            };
-            by_name.insert(
-                name.clone(),
-                Artifact {
-                    name,
-                    abi: raw.abi,
-                    bytecode: hex_field(&raw.bytecode.object, "bytecode.object")?,
-                    deployed_bytecode: hex_field(
-                        &raw.deployed_bytecode.object,
-                        "deployedBytecode.object",
-                    )?,
-                    file_hash: keccak256(&bytes),
-                },
-            );
+            let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            by_name.insert(name.clone(), parse(&path, &name, &bytes)?);
         }
-        Ok(Self {
-            dir: dir.to_path_buf(),
-            by_name,
-        })
+        Ok(Self { dir: dir.to_path_buf(), by_name })
     }
 
     /// A deployable artifact by contract name.
@@ -138,6 +120,21 @@ impl Artifacts {
         }
         ErrorDecoder { by_selector }
     }
+}
+
+fn parse(path: &Path, name: &str, bytes: &[u8]) -> anyhow::Result<Artifact> {
+    let raw: RawArtifact = serde_json::from_slice(bytes)
+        .with_context(|| format!("{} is not a contract artifact", path.display()))?;
+    let hex_field = |s: &str, what: &str| -> anyhow::Result<Bytes> {
+        s.parse::<Bytes>().with_context(|| format!("{}: {what} is not hex", path.display()))
+    };
+    Ok(Artifact {
+        name: name.to_string(),
+        abi: raw.abi,
+        bytecode: hex_field(&raw.bytecode.object, "bytecode.object")?,
+        deployed_bytecode: hex_field(&raw.deployed_bytecode.object, "deployedBytecode.object")?,
+        file_hash: keccak256(bytes),
+    })
 }
 
 /// Decodes revert data into `Name(arg, ...)` using the artifacts' error ABIs.

@@ -26,6 +26,8 @@ enum Command {
     Devnet(cmd::devnet::Args),
     /// Deploy and wire every contract; re-running verifies instead of redeploying.
     Deploy(cmd::deploy::Args),
+    /// Register and inspect sites.
+    Sites(cmd::sites::Args),
 }
 
 impl Cli {
@@ -36,6 +38,7 @@ impl Cli {
             Command::Genesis(args) => args.run(),
             Command::Devnet(args) => args.run(),
             Command::Deploy(args) => args.run(),
+            Command::Sites(args) => args.run(),
         }
     }
 }

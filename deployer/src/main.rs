@@ -10,6 +10,7 @@ mod deployment;
 mod genesis;
 mod inventory;
 mod output;
+mod registry;
 mod rpc;
 mod signer;
 mod workspace;

@@ -109,8 +109,8 @@ impl Args {
             write_keys(dir, instance.keys())?;
         }
         let endpoints = Endpoints {
-            http: instance.endpoint(),
-            ws: instance.ws_endpoint(),
+            http: format!("http://127.0.0.1:{}", instance.port()),
+            ws: format!("ws://127.0.0.1:{}", instance.port()),
             chain_id: instance.chain_id(),
             accounts: instance
                 .addresses()

@@ -4,3 +4,4 @@ pub(crate) mod compile;
 pub(crate) mod deploy;
 pub(crate) mod devnet;
 pub(crate) mod genesis;
+pub(crate) mod sites;
