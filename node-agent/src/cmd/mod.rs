@@ -1,0 +1,4 @@
+//! One file per subcommand.
+
+pub mod check_config;
+pub mod status;
