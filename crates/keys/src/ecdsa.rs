@@ -130,13 +130,13 @@ pub(crate) fn apply_chain_id(
     chain_id: Option<alloy::primitives::ChainId>,
     tx: &mut dyn alloy::consensus::SignableTransaction<Signature>,
 ) -> alloy::signers::Result<()> {
-    if let Some(chain_id) = chain_id {
-        if !tx.set_chain_id_checked(chain_id) {
-            return Err(alloy::signers::Error::TransactionChainIdMismatch {
-                signer: chain_id,
-                tx: tx.chain_id().unwrap_or_default(),
-            });
-        }
+    if let Some(chain_id) = chain_id
+        && !tx.set_chain_id_checked(chain_id)
+    {
+        return Err(alloy::signers::Error::TransactionChainIdMismatch {
+            signer: chain_id,
+            tx: tx.chain_id().unwrap_or_default(),
+        });
     }
     Ok(())
 }

@@ -46,8 +46,10 @@ const SECP256K1_OID_DER: [u8; 7] = [0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x0a];
 static CONTEXTS: LazyLock<Mutex<HashMap<PathBuf, Pkcs11>>> = LazyLock::new(Default::default);
 
 /// One logged-in token per (module, token label), shared while any signer holds it.
-static TOKENS: LazyLock<Mutex<HashMap<(PathBuf, String), Weak<Token>>>> =
-    LazyLock::new(Default::default);
+static TOKENS: LazyLock<Mutex<HashMap<TokenKey, Weak<Token>>>> = LazyLock::new(Default::default);
+
+/// (module path, token label).
+type TokenKey = (PathBuf, String);
 
 /// Where a PKCS#11 key lives: the module, the token label and the user PIN.
 #[derive(Clone)]

@@ -349,7 +349,7 @@ mod tests {
         let password = Zeroizing::new("password".to_owned());
         YubiHsmDevice::connect("mockhsm:unit", yubihsm::Connector::mockhsm(), 1, password)
             .await
-            .unwrap()
+            .expect("the MockHsm accepts its default credentials")
     }
 
     #[tokio::test]

@@ -2,6 +2,9 @@
 //! key (0x4646…46, address 0x9d8A…5A4F) over keccak256("sankofa der vector <i>"). A decoder that
 //! forgets the 0x00 sign byte or the left-padding gets a wrong r or s, and recovery then fails.
 
+// Tests may panic on anything unexpected; that is how they fail.
+#![allow(clippy::unwrap_used)]
+
 use alloy::primitives::{address, hex, keccak256};
 use k256::ecdsa::VerifyingKey;
 use sankofa_keys::ecdsa::{decode_der, to_eth_signature};

@@ -1,6 +1,9 @@
 //! The EIP-155 example transaction, signed through the keystore backend, byte for byte.
 //! <https://eips.ethereum.org/EIPS/eip-155#example>
 
+// Tests may panic on anything unexpected; that is how they fail.
+#![allow(clippy::unwrap_used)]
+
 use alloy::{
     consensus::{SignableTransaction, TxEnvelope, TxLegacy},
     eips::eip2718::Encodable2718,

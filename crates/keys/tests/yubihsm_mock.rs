@@ -1,6 +1,9 @@
 //! The YubiHSM signer against the yubihsm crate's MockHsm: in-process, and behind the crate's
 //! yubihsm-connector compatible HTTP server so the real HTTP connector path is exercised.
 
+// Tests may panic on anything unexpected; that is how they fail.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::{net::TcpListener, path::PathBuf, time::Instant};
