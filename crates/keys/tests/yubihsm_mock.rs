@@ -177,3 +177,16 @@ async fn missing_password_file_is_named() {
     let err = config.open().await.unwrap_err();
     assert!(err.to_string().contains("/nonexistent/yubihsm-pw"), "{err}");
 }
+
+#[tokio::test]
+async fn usb_without_a_device_is_unreachable() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = http_config(
+        HsmConnector::Usb { serial: None },
+        password_file(&dir, "pw", "password"),
+        1,
+    );
+    let err = config.open().await.unwrap_err();
+    assert!(matches!(err, Error::HsmUnreachable { .. }), "{err}");
+    assert!(err.to_string().contains("usb"), "{err}");
+}
