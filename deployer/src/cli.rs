@@ -28,6 +28,22 @@ enum Command {
     Deploy(cmd::deploy::Args),
     /// Register and inspect sites.
     Sites(cmd::sites::Args),
+    /// The QBFT validator set: list, propose changes.
+    Validators(cmd::validators::Args),
+    /// The council: list, propose members.
+    Council(cmd::council::Args),
+    /// Agent keys: bind/rotate/revoke (proposals) and the local signing key.
+    Keys(cmd::keys::Args),
+    /// Propose a rollout decision (phase, wave, rollback).
+    Propose(cmd::propose::Args),
+    /// Vote on a proposal.
+    Vote(cmd::vote::Args),
+    /// Queue a succeeded proposal in the timelock.
+    Queue(cmd::queue::Args),
+    /// Execute a queued proposal.
+    Execute(cmd::execute::Args),
+    /// Inspect proposals.
+    Proposals(cmd::proposals::Args),
 }
 
 impl Cli {
@@ -39,6 +55,14 @@ impl Cli {
             Command::Devnet(args) => args.run(),
             Command::Deploy(args) => args.run(),
             Command::Sites(args) => args.run(),
+            Command::Validators(args) => args.run(),
+            Command::Council(args) => args.run(),
+            Command::Keys(args) => args.run(),
+            Command::Propose(args) => args.run(),
+            Command::Vote(args) => args.run(),
+            Command::Queue(args) => args.run(),
+            Command::Execute(args) => args.run(),
+            Command::Proposals(args) => args.run(),
         }
     }
 }

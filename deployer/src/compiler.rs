@@ -84,7 +84,12 @@ fn check_toolchain(ws: &Workspace) -> anyhow::Result<String> {
     .with_context(|| format!("{} is not valid JSON", package_json.display()))?;
     let pinned = manifest["dependencies"]["solc"]
         .as_str()
-        .with_context(|| format!("{}: no exact `dependencies.solc` pin", package_json.display()))?
+        .with_context(|| {
+            format!(
+                "{}: no exact `dependencies.solc` pin",
+                package_json.display()
+            )
+        })?
         .to_string();
     let installed = ws.node_modules().join("solc").join("package.json");
     let installed: serde_json::Value = match fs::read(&installed) {
@@ -108,7 +113,10 @@ fn read_profile(ws: &Workspace) -> anyhow::Result<FoundryProfile> {
     let path = ws.root().join("foundry.toml");
     let text = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let mut parsed: FoundryToml = toml::from_str(&text).with_context(|| {
-        format!("{}: [profile.default] lacks a compiler setting sankofa needs", path.display())
+        format!(
+            "{}: [profile.default] lacks a compiler setting sankofa needs",
+            path.display()
+        )
     })?;
     parsed
         .profile
@@ -129,10 +137,12 @@ fn solc_settings(ws: &Workspace, profile: &FoundryProfile) -> anyhow::Result<Sol
         .evm_version
         .parse()
         .map_err(|e| anyhow::anyhow!("foundry.toml: evm_version `{}`: {e}", profile.evm_version))?;
-    let bytecode_hash: BytecodeHash = profile
-        .bytecode_hash
-        .parse()
-        .map_err(|e| anyhow::anyhow!("foundry.toml: bytecode_hash `{}`: {e}", profile.bytecode_hash))?;
+    let bytecode_hash: BytecodeHash = profile.bytecode_hash.parse().map_err(|e| {
+        anyhow::anyhow!(
+            "foundry.toml: bytecode_hash `{}`: {e}",
+            profile.bytecode_hash
+        )
+    })?;
     let settings = Settings {
         remappings,
         optimizer: Optimizer {
@@ -146,10 +156,15 @@ fn solc_settings(ws: &Workspace, profile: &FoundryProfile) -> anyhow::Result<Sol
         output_selection: OutputSelection::default_output_selection(),
         ..Default::default()
     };
-    let mut solc = SolcSettings { settings, ..Default::default() };
+    let mut solc = SolcSettings {
+        settings,
+        ..Default::default()
+    };
     solc.cli_settings.base_path = Some(ws.root().to_path_buf());
     solc.cli_settings.include_paths.insert(ws.node_modules());
-    solc.cli_settings.allow_paths.insert(ws.root().to_path_buf());
+    solc.cli_settings
+        .allow_paths
+        .insert(ws.root().to_path_buf());
     Ok(solc)
 }
 
@@ -160,10 +175,17 @@ pub(crate) fn compile(ws: &Workspace) -> anyhow::Result<ArtifactFiles> {
     let settings = solc_settings(ws, &profile)?;
 
     let solc = Solc::new(ws.solc_shim()).with_context(|| {
-        format!("running the solc shim {} --version; run scripts/setup", ws.solc_shim().display())
+        format!(
+            "running the solc shim {} --version; run scripts/setup",
+            ws.solc_shim().display()
+        )
     })?;
     if solc.version.to_string().split('+').next() != Some(pinned.as_str()) {
-        bail!("{} reports solc {} but package.json pins {pinned}", ws.solc_shim().display(), solc.version);
+        bail!(
+            "{} reports solc {} but package.json pins {pinned}",
+            ws.solc_shim().display(),
+            solc.version
+        );
     }
 
     // Build in a scratch directory: cache and artifact files of foundry-compilers never land in
@@ -199,7 +221,11 @@ pub(crate) fn compile(ws: &Workspace) -> anyhow::Result<ArtifactFiles> {
     let sources = ws.contract_sources();
     let mut files = ArtifactFiles::new();
     for (id, artifact) in output.into_artifacts() {
-        let source = if id.source.is_absolute() { id.source.clone() } else { ws.root().join(&id.source) };
+        let source = if id.source.is_absolute() {
+            id.source.clone()
+        } else {
+            ws.root().join(&id.source)
+        };
         let ours = source.starts_with(&sources);
         if !ours && !DEPENDENCY_CONTRACTS.contains(&id.name.as_str()) {
             continue;
@@ -229,7 +255,10 @@ pub(crate) fn compile(ws: &Workspace) -> anyhow::Result<ArtifactFiles> {
         bytes.push(b'\n');
         let name = format!("{}.json", id.name);
         if files.insert(name.clone(), bytes).is_some() {
-            bail!("two contracts are named {}; contract names must be unique across contracts/src", id.name);
+            bail!(
+                "two contracts are named {}; contract names must be unique across contracts/src",
+                id.name
+            );
         }
     }
     if files.is_empty() {
@@ -278,12 +307,19 @@ pub(crate) fn drift(ws: &Workspace, files: &ArtifactFiles) -> anyhow::Result<Vec
             Some(_) => {}
         }
     }
-    problems.extend(committed.into_keys().map(|name| format!("abi/artifacts/{name} is stale (no such contract)")));
+    problems.extend(
+        committed
+            .into_keys()
+            .map(|name| format!("abi/artifacts/{name} is stale (no such contract)")),
+    );
     Ok(problems)
 }
 
 fn relative(root: &Path, path: &Path) -> String {
-    path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/")
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
 }
 
 fn tempfile_dir() -> anyhow::Result<PathBuf> {

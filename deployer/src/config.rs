@@ -28,22 +28,10 @@ pub(crate) struct RawConfig {
     pub(crate) deployment: Option<PathBuf>,
     /// Where the contract artifacts are (default: the checkout's abi/artifacts).
     pub(crate) artifacts: Option<PathBuf>,
-    #[serde(default)]
-    pub(crate) signer: RawSigner,
+    /// The signing key, in the keys crate's format (`backend = "keystore" | "yubihsm" | "pkcs11"`).
+    pub(crate) signer: Option<sankofa_keys::SignerConfig>,
     #[serde(default)]
     pub(crate) deploy: crate::deployment::RawDeployParams,
-}
-
-/// The `[signer]` table: key files, never keys or passwords themselves.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawSigner {
-    #[serde(default)]
-    pub(crate) keystore: Vec<PathBuf>,
-    #[serde(default)]
-    pub(crate) password_file: Vec<PathBuf>,
-    #[serde(default)]
-    pub(crate) private_key_file: Vec<PathBuf>,
 }
 
 /// Reads the config file: `explicit` must exist; the default one may be absent.
@@ -72,7 +60,7 @@ pub(crate) fn load_file(explicit: Option<&Path>) -> anyhow::Result<(RawConfig, O
 #[derive(Debug, Clone, Default, clap::Args)]
 pub(crate) struct ChainArgs {
     /// The settings file (default: ./sankofa.toml if present).
-    #[arg(long, env = "SANKOFA_CONFIG", global = true)]
+    #[arg(long, env = "SANKOFA_CONFIG")]
     pub(crate) config: Option<PathBuf>,
     /// The network name; the deployment file defaults to deployments/<network>.json.
     #[arg(long, env = "SANKOFA_NETWORK")]
@@ -114,7 +102,10 @@ pub(crate) struct Settings {
     pub(crate) chain_id: Option<u64>,
     pub(crate) deployment: PathBuf,
     pub(crate) artifacts: Option<PathBuf>,
-    pub(crate) signer: RawSigner,
+    /// `[signer]` from the file (used when no signer flag is given).
+    pub(crate) signer_config: Option<sankofa_keys::SignerConfig>,
+    /// Signer flags / SANKOFA_* variables (win over `[signer]`).
+    pub(crate) signer_flags: SignerArgs,
     pub(crate) deploy: crate::deployment::RawDeployParams,
     /// The config file read, if any (for messages).
     pub(crate) file: Option<PathBuf>,
@@ -159,27 +150,14 @@ impl ChainArgs {
             .clone()
             .or(raw.deployment)
             .unwrap_or_else(|| Path::new("deployments").join(format!("{network}.json")));
-        let mut signer_cfg = raw.signer;
-        if let Some(s) = signer {
-            // A signer given on the command line replaces the file's entirely: mixing a flag's
-            // keystore with the file's password would be a surprise.
-            if !(s.keystore.is_empty() && s.private_key_file.is_empty()) {
-                signer_cfg = RawSigner {
-                    keystore: s.keystore.clone(),
-                    password_file: s.password_file.clone(),
-                    private_key_file: s.private_key_file.clone(),
-                };
-            } else if !s.password_file.is_empty() {
-                signer_cfg.password_file = s.password_file.clone();
-            }
-        }
         Ok(Settings {
             network,
             rpc_url,
             chain_id: self.chain_id.or(raw.chain_id),
             deployment,
             artifacts: self.artifacts.clone().or(raw.artifacts),
-            signer: signer_cfg,
+            signer_config: raw.signer,
+            signer_flags: signer.cloned().unwrap_or_default(),
             deploy: raw.deploy,
             file,
         })

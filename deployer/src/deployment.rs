@@ -167,7 +167,7 @@ impl Ctx {
             .map(|a| a.errors())
             .unwrap_or_default();
         let key = match signer {
-            Some(_) => Some(crate::signer::open_one(&settings.signer)?),
+            Some(_) => Some(crate::signer::open_one(&settings).await?),
             None => None,
         };
         let chain = Chain::connect(&settings, key, errors).await?;

@@ -8,6 +8,7 @@ mod config;
 mod contracts;
 mod deployment;
 mod genesis;
+mod governance;
 mod inventory;
 mod output;
 mod registry;

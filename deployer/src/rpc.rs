@@ -4,16 +4,15 @@
 use std::time::Duration;
 
 use alloy::{
-    network::{EthereumWallet, TransactionBuilder},
+    network::TransactionBuilder,
     primitives::{Address, B256, Bytes},
     providers::{DynProvider, Provider, ProviderBuilder},
     rpc::types::{Filter, Log, TransactionReceipt, TransactionRequest},
-    signers::local::PrivateKeySigner,
     transports::TransportError,
 };
 use anyhow::{Context, bail};
 
-use crate::{artifacts::ErrorDecoder, config::Settings};
+use crate::{artifacts::ErrorDecoder, config::Settings, signer::Key};
 
 /// Anvil's default chain id: the only chain on which `--advance-time` is allowed.
 pub(crate) const ANVIL_CHAIN_ID: u64 = 31337;
@@ -37,14 +36,14 @@ impl Chain {
     /// Connects, checks the chain id against `settings.chain_id` (if set).
     pub(crate) async fn connect(
         settings: &Settings,
-        signer: Option<PrivateKeySigner>,
+        signer: Option<Key>,
         errors: ErrorDecoder,
     ) -> anyhow::Result<Self> {
         let url = settings.rpc_url.clone();
-        let from = signer.as_ref().map(|s| s.address());
+        let from = signer.as_ref().map(|s| s.address);
         let provider = match signer {
             Some(s) => ProviderBuilder::new()
-                .wallet(EthereumWallet::from(s))
+                .wallet(s.wallet)
                 .connect_http(url.clone())
                 .erased(),
             None => ProviderBuilder::new().connect_http(url.clone()).erased(),
@@ -79,11 +78,11 @@ impl Chain {
     }
 
     /// Another connection to the same endpoint that signs as `signer`.
-    pub(crate) fn with_signer(&self, signer: PrivateKeySigner) -> anyhow::Result<Self> {
-        let from = signer.address();
+    pub(crate) fn with_signer(&self, signer: Key) -> anyhow::Result<Self> {
+        let from = signer.address;
         let url = self.url.parse().context("RPC URL")?;
         let provider = ProviderBuilder::new()
-            .wallet(EthereumWallet::from(signer))
+            .wallet(signer.wallet)
             .connect_http(url)
             .erased();
         Ok(Self {

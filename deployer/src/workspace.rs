@@ -30,7 +30,9 @@ impl Workspace {
         let exe = std::env::current_exe().ok();
         for start in std::iter::once(cwd).chain(exe) {
             if let Some(root) = start.ancestors().find(|dir| is_root(dir)) {
-                return Ok(Self { root: root.to_path_buf() });
+                return Ok(Self {
+                    root: root.to_path_buf(),
+                });
             }
         }
         bail!(

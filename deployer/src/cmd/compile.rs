@@ -29,10 +29,17 @@ impl Args {
                     problems.join("; ")
                 );
             }
-            println!("abi/artifacts matches contracts/src ({} artifacts)", files.len());
+            println!(
+                "abi/artifacts matches contracts/src ({} artifacts)",
+                files.len()
+            );
         } else {
             compiler::write_artifacts(&ws, &files)?;
-            println!("wrote {} artifacts to {}", files.len(), ws.artifacts_dir().display());
+            println!(
+                "wrote {} artifacts to {}",
+                files.len(),
+                ws.artifacts_dir().display()
+            );
         }
         Ok(())
     }

@@ -82,7 +82,7 @@ impl Args {
         for name in DEPLOYED {
             artifacts.get(name)?; // all present before the first transaction
         }
-        let key = crate::signer::open_one(&settings.signer)?;
+        let key = crate::signer::open_one(&settings).await?;
         let chain = Chain::connect(&settings, Some(key), artifacts.errors()).await?;
         let deployer = chain.sender()?;
         let path = settings.deployment.clone();

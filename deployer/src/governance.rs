@@ -1,0 +1,240 @@
+//! Governor proposals: building them, their locally computed id, finding them on chain, and
+//! moving them through vote -> queue -> execute.
+//!
+//! The id is `hashProposal(targets, values, calldatas, keccak256(description))`, computed here
+//! before anything is sent, so a retried `propose` (after a timeout, a crash, a lost receipt)
+//! finds the proposal it already made and resumes instead of failing or duplicating it. The
+//! description ends with a nonce line: the same action proposed again on purpose (after a
+//! defeat) takes a new `--nonce`.
+
+use alloy::{
+    primitives::{Address, B256, Bytes, U256, keccak256},
+    providers::Provider,
+    rpc::types::Filter,
+    sol_types::{SolCall, SolEvent, SolValue},
+};
+use anyhow::{Context, bail};
+use serde::Serialize;
+
+use crate::{
+    contracts::{IGovernor, proposal_state_name},
+    deployment::Deployment,
+    rpc::Chain,
+};
+
+/// The Governor's `ProposalState` values the CLI acts on.
+pub(crate) mod state {
+    pub(crate) const PENDING: u8 = 0;
+    pub(crate) const ACTIVE: u8 = 1;
+    pub(crate) const CANCELED: u8 = 2;
+    pub(crate) const DEFEATED: u8 = 3;
+    pub(crate) const SUCCEEDED: u8 = 4;
+    pub(crate) const QUEUED: u8 = 5;
+    pub(crate) const EXPIRED: u8 = 6;
+    pub(crate) const EXECUTED: u8 = 7;
+}
+
+/// One call the timelock will make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Action {
+    pub(crate) target: Address,
+    pub(crate) calldata: Bytes,
+}
+
+impl Action {
+    pub(crate) fn new(target: Address, call: impl SolCall) -> Self {
+        Self { target, calldata: call.abi_encode().into() }
+    }
+}
+
+/// A proposal: actions plus a description (whose last line is the nonce).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Proposal {
+    pub(crate) targets: Vec<Address>,
+    pub(crate) values: Vec<U256>,
+    pub(crate) calldatas: Vec<Bytes>,
+    pub(crate) description: String,
+}
+
+impl Proposal {
+    pub(crate) fn new(title: &str, actions: Vec<Action>, nonce: &str) -> Self {
+        let (targets, calldatas) = actions.into_iter().map(|a| (a.target, a.calldata)).unzip::<_, _, Vec<_>, Vec<_>>();
+        Self {
+            values: vec![U256::ZERO; targets.len()],
+            targets,
+            calldatas,
+            description: format!("{title}\n\nsankofa-nonce: {nonce}"),
+        }
+    }
+
+    pub(crate) fn description_hash(&self) -> B256 {
+        keccak256(self.description.as_bytes())
+    }
+
+    /// OpenZeppelin's `hashProposal`: keccak256(abi.encode(targets, values, calldatas, descHash)).
+    pub(crate) fn id(&self) -> U256 {
+        let encoded = (self.targets.clone(), self.values.clone(), self.calldatas.clone(), self.description_hash())
+            .abi_encode_params();
+        U256::from_be_bytes(keccak256(encoded).0)
+    }
+
+    /// The title: the description without the nonce line.
+    pub(crate) fn title(&self) -> &str {
+        self.description.split("\n\nsankofa-nonce:").next().unwrap_or(&self.description)
+    }
+}
+
+/// Parses a proposal id given in decimal or 0x-hex.
+pub(crate) fn parse_id(s: &str) -> anyhow::Result<U256> {
+    let parsed = match s.strip_prefix("0x") {
+        Some(hex) => U256::from_str_radix(hex, 16),
+        None => U256::from_str_radix(s, 10),
+    };
+    parsed.map_err(|_| anyhow::anyhow!("`{s}` is not a proposal id (decimal or 0x-hex)"))
+}
+
+/// A proposal as found on chain.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct OnChain {
+    /// Decimal, as the Governor emits it.
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) description: String,
+    pub(crate) proposer: Address,
+    pub(crate) state: &'static str,
+    #[serde(skip)]
+    pub(crate) state_code: u8,
+    pub(crate) vote_start: u64,
+    pub(crate) vote_end: u64,
+    pub(crate) eta: u64,
+    pub(crate) votes_for: String,
+    pub(crate) votes_against: String,
+    pub(crate) votes_abstain: String,
+    pub(crate) targets: Vec<Address>,
+    pub(crate) calldatas: Vec<Bytes>,
+    pub(crate) created_block: u64,
+    #[serde(skip)]
+    pub(crate) proposal: Proposal,
+}
+
+fn governor<'a>(chain: &'a Chain, dep: &Deployment) -> anyhow::Result<IGovernor::IGovernorInstance<&'a alloy::providers::DynProvider>> {
+    Ok(IGovernor::new(dep.address("SankofaGovernor")?, &chain.provider))
+}
+
+/// The proposal's state, or `None` if the Governor does not know the id.
+pub(crate) async fn state_of(chain: &Chain, dep: &Deployment, id: U256) -> anyhow::Result<Option<u8>> {
+    let g = governor(chain, dep)?;
+    let snapshot = g.proposalSnapshot(id).call().await.map_err(|e| chain.explain_call("proposalSnapshot", e))?;
+    if snapshot.is_zero() {
+        return Ok(None);
+    }
+    Ok(Some(g.state(id).call().await.map_err(|e| chain.explain_call("state", e))?))
+}
+
+/// Every `ProposalCreated` since the deployment, with current state and votes.
+pub(crate) async fn all(chain: &Chain, dep: &Deployment) -> anyhow::Result<Vec<OnChain>> {
+    let address = dep.address("SankofaGovernor")?;
+    let head = chain.provider.get_block_number().await?;
+    let filter = Filter::new().address(address).event_signature(IGovernor::ProposalCreated::SIGNATURE_HASH);
+    let logs = chain.logs(filter, dep.deployment_block, head).await?;
+    let g = governor(chain, dep)?;
+    let mut out = Vec::new();
+    for log in logs {
+        let block = log.block_number.unwrap_or_default();
+        let ev = log.log_decode::<IGovernor::ProposalCreated>()?.inner.data;
+        let proposal = Proposal {
+            targets: ev.targets.clone(),
+            values: ev.values.clone(),
+            calldatas: ev.calldatas.clone(),
+            description: ev.description.clone(),
+        };
+        let id = ev.proposalId;
+        let state_code = g.state(id).call().await.map_err(|e| chain.explain_call("state", e))?;
+        let votes = g.proposalVotes(id).call().await.map_err(|e| chain.explain_call("proposalVotes", e))?;
+        let eta = g.proposalEta(id).call().await.map_err(|e| chain.explain_call("proposalEta", e))?;
+        out.push(OnChain {
+            id: id.to_string(),
+            title: proposal.title().to_string(),
+            description: ev.description,
+            proposer: ev.proposer,
+            state: proposal_state_name(state_code),
+            state_code,
+            vote_start: ev.voteStart.saturating_to(),
+            vote_end: ev.voteEnd.saturating_to(),
+            eta: eta.saturating_to(),
+            votes_for: votes.forVotes.to_string(),
+            votes_against: votes.againstVotes.to_string(),
+            votes_abstain: votes.abstainVotes.to_string(),
+            targets: ev.targets,
+            calldatas: ev.calldatas,
+            created_block: block,
+            proposal,
+        });
+    }
+    Ok(out)
+}
+
+/// One proposal by id, with an error that says what to do if it is unknown.
+pub(crate) async fn find(chain: &Chain, dep: &Deployment, id: U256) -> anyhow::Result<OnChain> {
+    all(chain, dep)
+        .await?
+        .into_iter()
+        .find(|p| p.id == id.to_string())
+        .with_context(|| format!("proposal {id} does not exist on this governor; check the id (`sankofa proposals list`)"))
+}
+
+/// What `propose` prints.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Proposed {
+    pub(crate) proposal_id: String,
+    pub(crate) proposal_id_hex: String,
+    pub(crate) state: &'static str,
+    /// False when the proposal already existed (a retried propose).
+    pub(crate) created: bool,
+    pub(crate) tx: Option<B256>,
+    pub(crate) title: String,
+}
+
+/// Sends `propose` unless the proposal already exists; either way returns its id and state.
+pub(crate) async fn propose_or_resume(chain: &Chain, dep: &Deployment, p: &Proposal) -> anyhow::Result<Proposed> {
+    let id = p.id();
+    let g = governor(chain, dep)?;
+    // The local id must equal the Governor's, or resuming would look for the wrong proposal.
+    let remote = g
+        .hashProposal(p.targets.clone(), p.values.clone(), p.calldatas.clone(), p.description_hash())
+        .call()
+        .await
+        .map_err(|e| chain.explain_call("hashProposal", e))?;
+    if remote != id {
+        bail!("invariant: the governor's hashProposal {remote} differs from the local id {id}");
+    }
+    let (created, tx) = match state_of(chain, dep, id).await? {
+        Some(s) if matches!(s, state::CANCELED | state::DEFEATED | state::EXPIRED) => bail!(
+            "this exact proposal already exists and is {} (id {id}); to propose it again pass a new --nonce",
+            proposal_state_name(s)
+        ),
+        Some(_) => (false, None),
+        None => {
+            let call = g.propose(p.targets.clone(), p.values.clone(), p.calldatas.clone(), p.description.clone());
+            let receipt = chain.send(call.into_transaction_request(), "propose").await?;
+            (true, Some(receipt.transaction_hash))
+        }
+    };
+    let s = state_of(chain, dep, id).await?.context("the proposal is not on chain after propose")?;
+    Ok(Proposed {
+        proposal_id: id.to_string(),
+        proposal_id_hex: format!("{id:#x}"),
+        state: proposal_state_name(s),
+        created,
+        tx,
+        title: p.title().to_string(),
+    })
+}
+
+/// Seconds the chain clock must move so that `target` (a timestamp) is strictly in the past.
+pub(crate) async fn seconds_until(chain: &Chain, target: u64) -> anyhow::Result<u64> {
+    let now = chain.now().await?;
+    Ok((target + 1).saturating_sub(now))
+}
