@@ -35,6 +35,7 @@ struct Shared {
     generation: Mutex<CancellationToken>,
     refusing: AtomicBool,
     rules: Mutex<Vec<Rule>>,
+    fired: std::sync::atomic::AtomicU32,
 }
 
 /// A TCP proxy on 127.0.0.1 with fault injection. Dropping it stops it.
@@ -62,6 +63,7 @@ impl TcpProxy {
             generation: Mutex::new(CancellationToken::new()),
             refusing: AtomicBool::new(false),
             rules: Mutex::new(Vec::new()),
+            fired: std::sync::atomic::AtomicU32::new(0),
         });
         let stop = CancellationToken::new();
         let (s, st) = (shared.clone(), stop.clone());
@@ -121,6 +123,11 @@ impl TcpProxy {
         }
     }
 
+    /// How many connections a `break_next` rule has broken so far.
+    pub fn fired(&self) -> u32 {
+        self.shared.fired.load(Ordering::SeqCst)
+    }
+
     /// Breaks the connections carrying the next `count` requests that contain `needle`.
     pub fn break_next(&self, needle: &str, count: u32, mode: Break) {
         self.shared
@@ -144,6 +151,7 @@ fn matching_rule(shared: &Shared, chunk: &[u8]) -> Option<Break> {
                 .any(|w| w == r.needle.as_slice())
         {
             r.remaining -= 1;
+            shared.fired.fetch_add(1, Ordering::SeqCst);
             return Some(r.mode);
         }
     }
