@@ -370,6 +370,38 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn transaction_for_another_chain_is_refused() {
+        use alloy::consensus::TxLegacy;
+        let device = mock().await;
+        let signer = device
+            .generate_key(5, "chain", Domain::DOM1)
+            .await
+            .unwrap()
+            .with_chain_id(Some(5));
+        let mut tx = TxLegacy {
+            chain_id: Some(1),
+            gas_limit: 21_000,
+            ..Default::default()
+        };
+        let err = signer.sign_transaction(&mut tx).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                alloy::signers::Error::TransactionChainIdMismatch { signer: 5, tx: 1 }
+            ),
+            "{err}"
+        );
+        // An unset chain id is filled with the signer's (EIP-155).
+        let mut tx = TxLegacy {
+            chain_id: None,
+            gas_limit: 21_000,
+            ..Default::default()
+        };
+        signer.sign_transaction(&mut tx).await.unwrap();
+        assert_eq!(tx.chain_id, Some(5));
+    }
+
+    #[tokio::test]
     async fn missing_key_is_named() {
         let err = mock().await.signer(42).await.unwrap_err();
         assert!(

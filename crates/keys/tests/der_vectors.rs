@@ -85,3 +85,20 @@ fn vectors_are_what_they_claim() {
     assert_eq!(len_r(&ders[1]), 31);
     assert_eq!(len_s(&ders[2]), 31);
 }
+
+#[test]
+fn crafted_high_s_is_normalised_with_flipped_parity() {
+    // Vector 0 mirrored: s' = n - s is the same signature in the upper half, with R's parity
+    // flipped. The decoder must hand back the low-s form and the original parity.
+    let key = key();
+    let v = &VECTORS[0];
+    let (r, s) = decode_der(&hex::decode(v.der).unwrap()).unwrap();
+    let low = k256::ecdsa::Signature::from_scalars(r, s).unwrap();
+    let high_s: [u8; 32] = (-*low.s()).to_bytes().into();
+    assert!(high_s > s, "the crafted s is in the upper half");
+    let hash = keccak256(v.message);
+    let sig = to_eth_signature(&r, &high_s, &hash, &key, ADDRESS).unwrap();
+    assert_eq!(hex::encode(sig.s().to_be_bytes::<32>()), v.s);
+    assert_eq!(sig.v(), v.y_odd);
+    assert_eq!(sig.recover_address_from_prehash(&hash).unwrap(), ADDRESS);
+}

@@ -3,9 +3,11 @@
 #![allow(dead_code, unreachable_pub)]
 
 use alloy::{
-    network::{EthereumWallet, TransactionBuilder},
+    consensus::{SignableTransaction, TxEnvelope, TxLegacy},
+    eips::eip2718::Encodable2718,
+    network::{EthereumWallet, TransactionBuilder, TxSigner},
     node_bindings::{Anvil, AnvilInstance},
-    primitives::{Address, B256, U256, keccak256},
+    primitives::{Address, B256, TxKind, U256, keccak256},
     providers::{Provider, ProviderBuilder},
     rpc::types::TransactionRequest,
     signers::{Signer, local::PrivateKeySigner},
@@ -74,6 +76,31 @@ pub async fn assert_anvil_accepts_tx(anvil: &AnvilInstance, signer: AnySigner) {
 
     let to = Address::repeat_byte(0x35);
     let before = funding.get_balance(to).await.expect("balance");
+
+    // A legacy EIP-155 transaction, signed by hand and sent raw: anvil checks v = 2·chain_id + 35/36.
+    let mut legacy = TxLegacy {
+        chain_id: Some(anvil.chain_id()),
+        nonce: funding.get_transaction_count(from).await.expect("nonce"),
+        gas_price: funding.get_gas_price().await.expect("gas price"),
+        gas_limit: 21_000,
+        to: TxKind::Call(to),
+        value: U256::from(1u64),
+        input: Default::default(),
+    };
+    let sig = TxSigner::sign_transaction(&signer, &mut legacy)
+        .await
+        .expect("HSM signs");
+    let raw = TxEnvelope::from(legacy.into_signed(sig)).encoded_2718();
+    let receipt = funding
+        .send_raw_transaction(&raw)
+        .await
+        .expect("EIP-155 transaction accepted by anvil")
+        .get_receipt()
+        .await
+        .expect("EIP-155 transaction mined");
+    assert!(receipt.status() && receipt.from == from, "{receipt:?}");
+
+    // And an EIP-1559 transaction through alloy's wallet filler, as the agent sends them.
     let provider = ProviderBuilder::new()
         .wallet(EthereumWallet::from(signer))
         .connect_http(url);
@@ -91,5 +118,5 @@ pub async fn assert_anvil_accepts_tx(anvil: &AnvilInstance, signer: AnySigner) {
     assert!(receipt.status(), "transaction reverted: {receipt:?}");
     assert_eq!(receipt.from, from, "anvil recovered another sender");
     let after = funding.get_balance(to).await.expect("balance");
-    assert_eq!(after - before, U256::from(12345u64));
+    assert_eq!(after - before, U256::from(12346u64));
 }
