@@ -44,6 +44,10 @@ enum Command {
     Execute(cmd::execute::Args),
     /// Inspect proposals.
     Proposals(cmd::proposals::Args),
+    /// The rollout at a glance: phase criteria, sites by status, waves, failures, validators.
+    Status(cmd::status::Args),
+    /// Besu node configuration rendered from the registry.
+    Besu(cmd::besu::Args),
 }
 
 impl Cli {
@@ -63,6 +67,8 @@ impl Cli {
             Command::Queue(args) => args.run(),
             Command::Execute(args) => args.run(),
             Command::Proposals(args) => args.run(),
+            Command::Status(args) => args.run(),
+            Command::Besu(args) => args.run(),
         }
     }
 }

@@ -13,3 +13,5 @@ pub(crate) mod queue;
 pub(crate) mod sites;
 pub(crate) mod validators;
 pub(crate) mod vote;
+pub(crate) mod status;
+pub(crate) mod besu;
