@@ -124,6 +124,18 @@ async fn attempt(job: &Job<'_>, shutdown: &CancellationToken) -> Result<Exit> {
         // Its own process group, so a timeout kills everything the step started.
         .process_group(0)
         .kill_on_drop(true);
+    // SAFETY: prctl(PR_SET_PDEATHSIG) is async-signal-safe and touches no memory of the parent.
+    // If the agent dies (even by SIGKILL) the step dies with it, so a crash never leaves a step
+    // running unobserved next to the restarted agent.
+    #[cfg(target_os = "linux")]
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
     let mut child = cmd.spawn().map_err(|e| exec_err(job.step, format!("cannot start `{}`: {e}", job.cmd.program)))?;
     let pid = child.id();
     let started = Instant::now();

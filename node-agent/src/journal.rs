@@ -240,6 +240,15 @@ impl Journal {
     pub fn open_read_only(path: &Path) -> Result<Self> {
         let err = |source| Error::Journal { path: path.to_owned(), source };
         let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(err)?;
+        let initialised: i64 = conn
+            .query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'", [], |r| r.get(0))
+            .map_err(err)?;
+        if initialised == 0 {
+            // The agent created the file but not its tables yet: an empty journal.
+            let empty = Connection::open_in_memory().map_err(err)?;
+            empty.execute_batch(SCHEMA).map_err(err)?;
+            return Ok(Self { path: path.to_owned(), conn: Mutex::new(empty) });
+        }
         Ok(Self { path: path.to_owned(), conn: Mutex::new(conn) })
     }
 
@@ -302,6 +311,13 @@ impl Journal {
             if inserted {
                 match ev {
                     SiteEvent::Approved { wave, plan_hash } => {
+                        // The chain allows one deployment per site at a time: older ones are over.
+                        tx.execute(
+                            "UPDATE deployments SET state = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'closed' END,
+                                 updated_at = ?2
+                             WHERE wave < ?1 AND state IN ('approved', 'running')",
+                            params![wave, ts],
+                        )?;
                         tx.execute(
                             "INSERT OR IGNORE INTO deployments (wave, plan_hash, approved_block, state, updated_at)
                              VALUES (?1, ?2, ?3, 'approved', ?4)",

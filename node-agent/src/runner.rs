@@ -246,7 +246,9 @@ impl Runner {
             self.set_state(wave, DeployState::Expired, reason).await?;
             Ok(Turn::Idle)
         } else if reason.starts_with("RolloutDeploymentClosed") || reason.starts_with("RolloutWrongWave") {
-            self.set_state(wave, DeployState::Closed, reason).await?;
+            let cancelled = self.journal.call(move |j| j.latest()).await?.is_some_and(|d| d.wave == wave && d.cancel_requested);
+            let state = if cancelled { DeployState::Cancelled } else { DeployState::Closed };
+            self.set_state(wave, state, reason).await?;
             Ok(Turn::Idle)
         } else if reason.starts_with("RolloutRollbackOrdered") {
             self.journal.call(move |j| j.request_rollback(wave, 0)).await?;

@@ -144,6 +144,25 @@ impl Net {
         self.rollout().deployment(id(site)).call().await.unwrap().nextStep
     }
 
+    /// Every `StepReported` for `site`: (wave, step, status, digest).
+    pub async fn step_reports_full(&self, site: &str) -> Vec<(u32, u16, u8, B256)> {
+        let logs = self
+            .rollout()
+            .StepReported_filter()
+            .topic1(id(site))
+            .from_block(0)
+            .query()
+            .await
+            .unwrap();
+        logs.into_iter().map(|(e, _)| (e.waveId, e.step, e.status, e.outputDigest)).collect()
+    }
+
+    /// Advances chain time by `secs` and mines a block.
+    pub async fn warp(&self, secs: u64) {
+        let _: serde_json::Value = self.gov.raw_request("evm_increaseTime".into(), (secs,)).await.unwrap();
+        let _: serde_json::Value = self.gov.raw_request("evm_mine".into(), ()).await.unwrap();
+    }
+
     /// Every `StepReported` for `site`: (wave, step, status).
     pub async fn step_reports(&self, site: &str) -> Vec<(u32, u16, u8)> {
         let logs = self
@@ -300,6 +319,24 @@ secret_key_file = "{key}"
             .map(|i| std::fs::read_to_string(self.dir.join(format!("agent-{i}.log"))).unwrap_or_default())
             .collect::<Vec<_>>()
             .join("\n")
+    }
+
+    /// Number of log lines containing `needle` over all runs.
+    pub fn count_logs(&self, needle: &str) -> usize {
+        self.logs().lines().filter(|l| l.contains(needle)).count()
+    }
+
+    /// The status, or None while the agent has not created its journal yet.
+    pub fn try_status(&self) -> Option<serde_json::Value> {
+        let out = Command::new(env!("CARGO_BIN_EXE_sankofa-agent"))
+            .args(["status", "--json", "--config"])
+            .arg(&self.config)
+            .output()
+            .ok()?;
+        if !out.status.success() {
+            return None;
+        }
+        serde_json::from_slice(&out.stdout).ok()
     }
 
     pub fn status_json(&self) -> serde_json::Value {
