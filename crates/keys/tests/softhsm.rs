@@ -130,13 +130,47 @@ async fn missing_token_and_module_are_named() {
     );
 }
 
-/// Looks at the generated key with a separate PKCS#11 session: it must be sensitive, not
-/// extractable, and its value must be unreadable.
-fn assert_private_key_stays_inside(label: &str) {
+#[tokio::test]
+async fn token_high_s_output_is_normalised() {
+    // SoftHSM2 (OpenSSL) returns s from either half of the order; take raw CKM_ECDSA output from
+    // a separate session and check that some is high-s and all of it is normalised.
+    let hsm = softhsm_or_skip!();
+    let config = hsm.config("raw");
+    let signer = config.generate(None).await.unwrap();
+    let (key, address) = (signer.public_key(), signer.address());
+    let session = logged_in_session();
+    let handle = private_key(&session, "raw");
+    let mut high = 0;
+    for i in 0..200u32 {
+        let hash = alloy::primitives::keccak256(i.to_be_bytes());
+        let rs = session
+            .sign(
+                &cryptoki::mechanism::Mechanism::Ecdsa,
+                handle,
+                hash.as_slice(),
+            )
+            .unwrap();
+        let (r, s): ([u8; 32], [u8; 32]) =
+            (rs[..32].try_into().unwrap(), rs[32..].try_into().unwrap());
+        if alloy::primitives::U256::from_be_bytes(s) > common::SECP256K1_HALF_ORDER {
+            high += 1;
+        }
+        let sig = sankofa_keys::ecdsa::to_eth_signature(&r, &s, &hash, &key, address).unwrap();
+        assert!(sig.s() <= common::SECP256K1_HALF_ORDER);
+        assert_eq!(sig.recover_address_from_prehash(&hash).unwrap(), address);
+    }
+    println!("SoftHSM2: {high} of 200 raw token signatures were high-s and got normalised");
+    assert!(
+        high > 0,
+        "the token never produced a high-s signature in 200 tries"
+    );
+}
+
+/// A second session on the test token; it shares the login of a signer that is alive.
+fn logged_in_session() -> cryptoki::session::Session {
     use cryptoki::{
         context::{CInitializeArgs, CInitializeFlags, Pkcs11},
         error::{Error as CkError, RvError},
-        object::{Attribute, AttributeType, ObjectClass},
     };
     let ctx = Pkcs11::new(MODULE).unwrap();
     match ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
@@ -149,7 +183,14 @@ fn assert_private_key_stays_inside(label: &str) {
         .into_iter()
         .find(|s| ctx.get_token_info(*s).unwrap().label().trim_end() == TOKEN)
         .unwrap();
-    let session = ctx.open_ro_session(slot).unwrap();
+    ctx.open_ro_session(slot).unwrap()
+}
+
+fn private_key(
+    session: &cryptoki::session::Session,
+    label: &str,
+) -> cryptoki::object::ObjectHandle {
+    use cryptoki::object::{Attribute, ObjectClass};
     let keys = session
         .find_objects(&[
             Attribute::Class(ObjectClass::PRIVATE_KEY),
@@ -157,15 +198,21 @@ fn assert_private_key_stays_inside(label: &str) {
         ])
         .unwrap();
     assert_eq!(keys.len(), 1, "one private key labelled {label}");
+    keys[0]
+}
+
+/// Looks at the generated key with a separate PKCS#11 session: it must be sensitive, not
+/// extractable, and its value must be unreadable.
+fn assert_private_key_stays_inside(label: &str) {
+    use cryptoki::object::{Attribute, AttributeType};
+    let session = logged_in_session();
+    let key = private_key(&session, label);
     let attrs = session
-        .get_attributes(
-            keys[0],
-            &[AttributeType::Sensitive, AttributeType::Extractable],
-        )
+        .get_attributes(key, &[AttributeType::Sensitive, AttributeType::Extractable])
         .unwrap();
     assert!(attrs.contains(&Attribute::Sensitive(true)), "{attrs:?}");
     assert!(attrs.contains(&Attribute::Extractable(false)), "{attrs:?}");
-    let value = session.get_attributes(keys[0], &[AttributeType::Value]);
+    let value = session.get_attributes(key, &[AttributeType::Value]);
     assert!(
         !matches!(&value, Ok(v) if v.iter().any(|a| matches!(a, Attribute::Value(_)))),
         "the private value was readable: {value:?}"
