@@ -1,6 +1,7 @@
 //! Where passwords and PINs come from: a file, or a systemd credential. Never argv, env or config.
 
 use std::{
+    ffi::OsStr,
     fmt,
     path::{Path, PathBuf},
 };
@@ -46,10 +47,15 @@ impl SecretSource {
 
     /// The file the secret is read from, resolving a credential against `$CREDENTIALS_DIRECTORY`.
     pub fn path(&self, what: &'static str) -> Result<PathBuf> {
+        self.path_in(what, std::env::var_os("CREDENTIALS_DIRECTORY").as_deref())
+    }
+
+    /// [`Self::path`] with the credentials directory given (tests cannot safely set env vars).
+    fn path_in(&self, what: &'static str, credentials_dir: Option<&OsStr>) -> Result<PathBuf> {
         match self {
             Self::File(path) => Ok(path.clone()),
-            Self::Credential(name) => match std::env::var_os("CREDENTIALS_DIRECTORY") {
-                Some(dir) if !dir.is_empty() => Ok(Path::new(&dir).join(name)),
+            Self::Credential(name) => match credentials_dir {
+                Some(dir) if !dir.is_empty() => Ok(Path::new(dir).join(name)),
                 _ => Err(Error::CredentialsDirectoryUnset {
                     what,
                     name: name.clone(),
@@ -133,6 +139,23 @@ mod tests {
         assert!(
             err.to_string().contains(&missing.display().to_string()),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn credentials_resolve_in_the_systemd_directory() {
+        let source = SecretSource::Credential("hsm-pin".into());
+        let dir = OsStr::new("/run/credentials/sankofa-agent.service");
+        assert_eq!(
+            source.path_in("pin", Some(dir)).unwrap(),
+            Path::new("/run/credentials/sankofa-agent.service/hsm-pin")
+        );
+        let err = source.path_in("pin", None).unwrap_err();
+        assert!(err.to_string().contains("LoadCredential=hsm-pin"), "{err}");
+        let file = SecretSource::File("/etc/pin".into());
+        assert_eq!(
+            file.path_in("pin", Some(dir)).unwrap(),
+            Path::new("/etc/pin")
         );
     }
 
