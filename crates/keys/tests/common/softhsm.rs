@@ -26,11 +26,9 @@ pub fn softhsm() -> Option<&'static SoftHsm> {
 }
 
 fn init() -> Option<SoftHsm> {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "softhsm-{}-{}",
-        std::process::id(),
-        unique()
-    ));
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    remove_stale_runs(&root);
+    let dir = root.join(format!("softhsm-{}-{}", std::process::id(), unique()));
     std::fs::create_dir_all(&dir).expect("create the SoftHSM2 state dir");
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -67,6 +65,24 @@ fn init() -> Option<SoftHsm> {
     // the environment concurrently. SoftHSM2 only reads SOFTHSM2_CONF in C_Initialize.
     unsafe { std::env::set_var("SOFTHSM2_CONF", dir.join("softhsm2.conf")) };
     Some(SoftHsm { dir, pin_file })
+}
+
+/// Token dirs of earlier runs (nextest makes one per test process): drop those over an hour old.
+fn remove_stale_runs(root: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(3600));
+        if old && entry.file_name().to_string_lossy().starts_with("softhsm-") {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 fn unique() -> u128 {
