@@ -284,12 +284,17 @@ secret_key_file = "{key}"
     }
 
     pub fn start(&mut self) {
+        self.start_with_env(&[]);
+    }
+
+    pub fn start_with_env(&mut self, env: &[(&str, String)]) {
         self.runs += 1;
         let log = std::fs::File::create(self.dir.join(format!("agent-{}.log", self.runs))).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_sankofa-agent"))
             .args(["run", "--config"])
             .arg(&self.config)
             .env("RUST_LOG", "info,agent=debug")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
