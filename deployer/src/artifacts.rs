@@ -28,7 +28,6 @@ pub(crate) const DEPLOYED: [&str; 6] = [
 /// One artifact file, as far as the deployer needs it.
 #[derive(Debug, Clone)]
 pub(crate) struct Artifact {
-    pub(crate) name: String,
     pub(crate) abi: JsonAbi,
     pub(crate) bytecode: Bytes,
     pub(crate) deployed_bytecode: Bytes,
@@ -71,14 +70,20 @@ impl Artifacts {
         let mut by_name = BTreeMap::new();
         for a in sankofa_abi::artifacts::DEPLOYED {
             let path = PathBuf::from(format!("abi/artifacts/{}.json", a.name));
-            by_name.insert(a.name.to_string(), parse(&path, a.name, a.json)?);
+            by_name.insert(a.name.to_string(), parse(&path, a.json)?);
         }
-        Ok(Self { dir: PathBuf::from("<built-in abi/artifacts>"), by_name })
+        Ok(Self {
+            dir: PathBuf::from("<built-in abi/artifacts>"),
+            by_name,
+        })
     }
 
     pub(crate) fn load(dir: &Path) -> anyhow::Result<Self> {
         let entries = std::fs::read_dir(dir).with_context(|| {
-            format!("reading the artifacts directory {}; run `sankofa compile`", dir.display())
+            format!(
+                "reading the artifacts directory {}; run `sankofa compile`",
+                dir.display()
+            )
         })?;
         let mut by_name = BTreeMap::new();
         for entry in entries {
@@ -86,11 +91,18 @@ impl Artifacts {
             if path.extension().is_none_or(|e| e != "json") {
                 continue;
             }
-            let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-            let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            by_name.insert(name.clone(), parse(&path, &name, &bytes)?);
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            let name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            by_name.insert(name.clone(), parse(&path, &bytes)?);
         }
-        Ok(Self { dir: dir.to_path_buf(), by_name })
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            by_name,
+        })
     }
 
     /// A deployable artifact by contract name.
@@ -122,14 +134,14 @@ impl Artifacts {
     }
 }
 
-fn parse(path: &Path, name: &str, bytes: &[u8]) -> anyhow::Result<Artifact> {
+fn parse(path: &Path, bytes: &[u8]) -> anyhow::Result<Artifact> {
     let raw: RawArtifact = serde_json::from_slice(bytes)
         .with_context(|| format!("{} is not a contract artifact", path.display()))?;
     let hex_field = |s: &str, what: &str| -> anyhow::Result<Bytes> {
-        s.parse::<Bytes>().with_context(|| format!("{}: {what} is not hex", path.display()))
+        s.parse::<Bytes>()
+            .with_context(|| format!("{}: {what} is not hex", path.display()))
     };
     Ok(Artifact {
-        name: name.to_string(),
         abi: raw.abi,
         bytecode: hex_field(&raw.bytecode.object, "bytecode.object")?,
         deployed_bytecode: hex_field(&raw.deployed_bytecode.object, "deployedBytecode.object")?,
@@ -159,12 +171,11 @@ impl ErrorDecoder {
         }
         let selector = FixedBytes::<4>::from_slice(&data[..4]);
         // Error(string) and Panic(uint256) are Solidity's built-ins.
-        if selector == FixedBytes([0x08, 0xc3, 0x79, 0xa0]) {
-            if let Ok(DynSolValue::String(s)) =
+        if selector == FixedBytes([0x08, 0xc3, 0x79, 0xa0])
+            && let Ok(DynSolValue::String(s)) =
                 alloy::dyn_abi::DynSolType::String.abi_decode(&data[4..])
-            {
-                return format!("Error({s:?})");
-            }
+        {
+            return format!("Error({s:?})");
         }
         let Some(error) = self.by_selector.get(&selector) else {
             return format!(

@@ -107,8 +107,6 @@ pub(crate) struct Settings {
     /// Signer flags / SANKOFA_* variables (win over `[signer]`).
     pub(crate) signer_flags: SignerArgs,
     pub(crate) deploy: crate::deployment::RawDeployParams,
-    /// The config file read, if any (for messages).
-    pub(crate) file: Option<PathBuf>,
 }
 
 impl ChainArgs {
@@ -159,7 +157,6 @@ impl ChainArgs {
             signer_config: raw.signer,
             signer_flags: signer.cloned().unwrap_or_default(),
             deploy: raw.deploy,
-            file,
         })
     }
 }

@@ -43,7 +43,10 @@ pub(crate) struct Action {
 
 impl Action {
     pub(crate) fn new(target: Address, call: impl SolCall) -> Self {
-        Self { target, calldata: call.abi_encode().into() }
+        Self {
+            target,
+            calldata: call.abi_encode().into(),
+        }
     }
 }
 
@@ -58,7 +61,10 @@ pub(crate) struct Proposal {
 
 impl Proposal {
     pub(crate) fn new(title: &str, actions: Vec<Action>, nonce: &str) -> Self {
-        let (targets, calldatas) = actions.into_iter().map(|a| (a.target, a.calldata)).unzip::<_, _, Vec<_>, Vec<_>>();
+        let (targets, calldatas) = actions
+            .into_iter()
+            .map(|a| (a.target, a.calldata))
+            .unzip::<_, _, Vec<_>, Vec<_>>();
         Self {
             values: vec![U256::ZERO; targets.len()],
             targets,
@@ -73,14 +79,22 @@ impl Proposal {
 
     /// OpenZeppelin's `hashProposal`: keccak256(abi.encode(targets, values, calldatas, descHash)).
     pub(crate) fn id(&self) -> U256 {
-        let encoded = (self.targets.clone(), self.values.clone(), self.calldatas.clone(), self.description_hash())
+        let encoded = (
+            self.targets.clone(),
+            self.values.clone(),
+            self.calldatas.clone(),
+            self.description_hash(),
+        )
             .abi_encode_params();
         U256::from_be_bytes(keccak256(encoded).0)
     }
 
     /// The title: the description without the nonce line.
     pub(crate) fn title(&self) -> &str {
-        self.description.split("\n\nsankofa-nonce:").next().unwrap_or(&self.description)
+        self.description
+            .split("\n\nsankofa-nonce:")
+            .next()
+            .unwrap_or(&self.description)
     }
 }
 
@@ -118,25 +132,46 @@ pub(crate) struct OnChain {
     pub(crate) proposal: Proposal,
 }
 
-fn governor<'a>(chain: &'a Chain, dep: &Deployment) -> anyhow::Result<IGovernor::IGovernorInstance<&'a alloy::providers::DynProvider>> {
-    Ok(IGovernor::new(dep.address("SankofaGovernor")?, &chain.provider))
+fn governor<'a>(
+    chain: &'a Chain,
+    dep: &Deployment,
+) -> anyhow::Result<IGovernor::IGovernorInstance<&'a alloy::providers::DynProvider>> {
+    Ok(IGovernor::new(
+        dep.address("SankofaGovernor")?,
+        &chain.provider,
+    ))
 }
 
 /// The proposal's state, or `None` if the Governor does not know the id.
-pub(crate) async fn state_of(chain: &Chain, dep: &Deployment, id: U256) -> anyhow::Result<Option<u8>> {
+pub(crate) async fn state_of(
+    chain: &Chain,
+    dep: &Deployment,
+    id: U256,
+) -> anyhow::Result<Option<u8>> {
     let g = governor(chain, dep)?;
-    let snapshot = g.proposalSnapshot(id).call().await.map_err(|e| chain.explain_call("proposalSnapshot", e))?;
+    let snapshot = g
+        .proposalSnapshot(id)
+        .call()
+        .await
+        .map_err(|e| chain.explain_call("proposalSnapshot", e))?;
     if snapshot.is_zero() {
         return Ok(None);
     }
-    Ok(Some(g.state(id).call().await.map_err(|e| chain.explain_call("state", e))?))
+    Ok(Some(
+        g.state(id)
+            .call()
+            .await
+            .map_err(|e| chain.explain_call("state", e))?,
+    ))
 }
 
 /// Every `ProposalCreated` since the deployment, with current state and votes.
 pub(crate) async fn all(chain: &Chain, dep: &Deployment) -> anyhow::Result<Vec<OnChain>> {
     let address = dep.address("SankofaGovernor")?;
     let head = chain.provider.get_block_number().await?;
-    let filter = Filter::new().address(address).event_signature(IGovernor::ProposalCreated::SIGNATURE_HASH);
+    let filter = Filter::new()
+        .address(address)
+        .event_signature(IGovernor::ProposalCreated::SIGNATURE_HASH);
     let logs = chain.logs(filter, dep.deployment_block, head).await?;
     let g = governor(chain, dep)?;
     let mut out = Vec::new();
@@ -150,9 +185,21 @@ pub(crate) async fn all(chain: &Chain, dep: &Deployment) -> anyhow::Result<Vec<O
             description: ev.description.clone(),
         };
         let id = ev.proposalId;
-        let state_code = g.state(id).call().await.map_err(|e| chain.explain_call("state", e))?;
-        let votes = g.proposalVotes(id).call().await.map_err(|e| chain.explain_call("proposalVotes", e))?;
-        let eta = g.proposalEta(id).call().await.map_err(|e| chain.explain_call("proposalEta", e))?;
+        let state_code = g
+            .state(id)
+            .call()
+            .await
+            .map_err(|e| chain.explain_call("state", e))?;
+        let votes = g
+            .proposalVotes(id)
+            .call()
+            .await
+            .map_err(|e| chain.explain_call("proposalVotes", e))?;
+        let eta = g
+            .proposalEta(id)
+            .call()
+            .await
+            .map_err(|e| chain.explain_call("proposalEta", e))?;
         out.push(OnChain {
             id: id.to_string(),
             title: proposal.title().to_string(),
@@ -198,12 +245,21 @@ pub(crate) struct Proposed {
 }
 
 /// Sends `propose` unless the proposal already exists; either way returns its id and state.
-pub(crate) async fn propose_or_resume(chain: &Chain, dep: &Deployment, p: &Proposal) -> anyhow::Result<Proposed> {
+pub(crate) async fn propose_or_resume(
+    chain: &Chain,
+    dep: &Deployment,
+    p: &Proposal,
+) -> anyhow::Result<Proposed> {
     let id = p.id();
     let g = governor(chain, dep)?;
     // The local id must equal the Governor's, or resuming would look for the wrong proposal.
     let remote = g
-        .hashProposal(p.targets.clone(), p.values.clone(), p.calldatas.clone(), p.description_hash())
+        .hashProposal(
+            p.targets.clone(),
+            p.values.clone(),
+            p.calldatas.clone(),
+            p.description_hash(),
+        )
         .call()
         .await
         .map_err(|e| chain.explain_call("hashProposal", e))?;
@@ -217,12 +273,21 @@ pub(crate) async fn propose_or_resume(chain: &Chain, dep: &Deployment, p: &Propo
         ),
         Some(_) => (false, None),
         None => {
-            let call = g.propose(p.targets.clone(), p.values.clone(), p.calldatas.clone(), p.description.clone());
-            let receipt = chain.send(call.into_transaction_request(), "propose").await?;
+            let call = g.propose(
+                p.targets.clone(),
+                p.values.clone(),
+                p.calldatas.clone(),
+                p.description.clone(),
+            );
+            let receipt = chain
+                .send(call.into_transaction_request(), "propose")
+                .await?;
             (true, Some(receipt.transaction_hash))
         }
     };
-    let s = state_of(chain, dep, id).await?.context("the proposal is not on chain after propose")?;
+    let s = state_of(chain, dep, id)
+        .await?
+        .context("the proposal is not on chain after propose")?;
     Ok(Proposed {
         proposal_id: id.to_string(),
         proposal_id_hex: format!("{id:#x}"),

@@ -65,17 +65,24 @@ pub(crate) struct SiteView {
 }
 
 /// Every `SiteRegistered` event since the deployment, in chain order.
-pub(crate) async fn registrations(chain: &Chain, dep: &Deployment) -> anyhow::Result<Vec<Registration>> {
+pub(crate) async fn registrations(
+    chain: &Chain,
+    dep: &Deployment,
+) -> anyhow::Result<Vec<Registration>> {
     let registry = dep.address("SiteRegistry")?;
     let head = alloy::providers::Provider::get_block_number(&chain.provider).await?;
-    let filter =
-        Filter::new().address(registry).event_signature(ISiteRegistry::SiteRegistered::SIGNATURE_HASH);
+    let filter = Filter::new()
+        .address(registry)
+        .event_signature(ISiteRegistry::SiteRegistered::SIGNATURE_HASH);
     let logs = chain.logs(filter, dep.deployment_block, head).await?;
     logs.into_iter()
         .map(|log| {
             let block = log.block_number.unwrap_or_default();
             let tx = log.transaction_hash;
-            let ev = log.log_decode::<ISiteRegistry::SiteRegistered>()?.inner.data;
+            let ev = log
+                .log_decode::<ISiteRegistry::SiteRegistered>()?
+                .inner
+                .data;
             Ok(Registration {
                 site: site_name(&ev.site),
                 id: ev.site,
@@ -102,11 +109,20 @@ pub(crate) async fn states(
         .map(|id| {
             let registry = &registry;
             async move {
-                let s = registry.site(id).call().await.map_err(|e| chain.explain_call("SiteRegistry.site", e))?;
+                let s = registry
+                    .site(id)
+                    .call()
+                    .await
+                    .map_err(|e| chain.explain_call("SiteRegistry.site", e))?;
                 if let Some(p) = progress {
                     p.inc(1);
                 }
-                Ok::<_, anyhow::Error>(SiteState { tier: s.tier, phase: s.phase, status: s.status, agent: s.agent })
+                Ok::<_, anyhow::Error>(SiteState {
+                    tier: s.tier,
+                    phase: s.phase,
+                    status: s.status,
+                    agent: s.agent,
+                })
             }
         })
         .buffered(READ_CONCURRENCY)
@@ -124,7 +140,9 @@ pub(crate) async fn list(chain: &Chain, dep: &Deployment) -> anyhow::Result<Vec<
         .zip(states)
         .map(|(r, s)| SiteView {
             site: r.site,
-            tier: Tier::from_u8(s.tier).map(|t| t.name().to_string()).unwrap_or_else(|| s.tier.to_string()),
+            tier: Tier::from_u8(s.tier)
+                .map(|t| t.name().to_string())
+                .unwrap_or_else(|| s.tier.to_string()),
             phase: s.phase,
             status: site_status_name(s.status),
             parent: r.parent,

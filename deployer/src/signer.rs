@@ -21,7 +21,10 @@ pub(crate) struct Key {
 
 impl From<PrivateKeySigner> for Key {
     fn from(s: PrivateKeySigner) -> Self {
-        Self { address: s.address(), wallet: EthereumWallet::from(s) }
+        Self {
+            address: s.address(),
+            wallet: EthereumWallet::from(s),
+        }
     }
 }
 
@@ -33,8 +36,14 @@ pub(crate) async fn open_all(settings: &Settings) -> anyhow::Result<Vec<Key>> {
     }
     match &settings.signer_config {
         Some(cfg) => {
-            let signer = cfg.open().await.context("opening the [signer] key from the config file")?;
-            Ok(vec![Key { address: signer.address(), wallet: EthereumWallet::from(signer) }])
+            let signer = cfg
+                .open()
+                .await
+                .context("opening the [signer] key from the config file")?;
+            Ok(vec![Key {
+                address: signer.address(),
+                wallet: EthereumWallet::from(signer),
+            }])
         }
         None => Ok(Vec::new()),
     }
@@ -68,7 +77,11 @@ fn open_flags(flags: &SignerArgs) -> anyhow::Result<Vec<Key>> {
             );
         }
         for (i, keystore) in flags.keystore.iter().enumerate() {
-            let password_file = if passwords.len() == 1 { &passwords[0] } else { &passwords[i] };
+            let password_file = if passwords.len() == 1 {
+                &passwords[0]
+            } else {
+                &passwords[i]
+            };
             out.push(open_keystore(keystore, password_file)?.into());
         }
     }
@@ -81,13 +94,14 @@ fn open_flags(flags: &SignerArgs) -> anyhow::Result<Vec<Key>> {
 fn open_keystore(keystore: &Path, password_file: &Path) -> anyhow::Result<PrivateKeySigner> {
     let password = std::fs::read_to_string(password_file)
         .with_context(|| format!("reading the password file {}", password_file.display()))?;
-    PrivateKeySigner::decrypt_keystore(keystore, password.trim_end_matches(['\r', '\n'])).with_context(|| {
-        format!(
-            "opening keystore {} (wrong password in {}, or not a keystore)",
-            keystore.display(),
-            password_file.display()
-        )
-    })
+    PrivateKeySigner::decrypt_keystore(keystore, password.trim_end_matches(['\r', '\n']))
+        .with_context(|| {
+            format!(
+                "opening keystore {} (wrong password in {}, or not a keystore)",
+                keystore.display(),
+                password_file.display()
+            )
+        })
 }
 
 fn open_key_file(file: &Path) -> anyhow::Result<PrivateKeySigner> {

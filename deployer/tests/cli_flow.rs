@@ -19,10 +19,15 @@ fn deploy_is_idempotent_and_import_registers_the_real_inventory() {
     let w = World::new();
     w.deploy();
     let again = json_of(&w.sankofa(&["deploy", "--private-key-file", &w.key(0), "--json"]));
-    assert_eq!(again["deployed"].as_array().expect("list").len(), 0, "{again}");
+    assert_eq!(
+        again["deployed"].as_array().expect("list").len(),
+        0,
+        "{again}"
+    );
     assert_eq!(again["verified"].as_array().expect("list").len(), 6);
     let file: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(w.path("deployments/devnet.json")).expect("file")).expect("json");
+        serde_json::from_slice(&std::fs::read(w.path("deployments/devnet.json")).expect("file"))
+            .expect("json");
     assert_eq!(file["chainId"], 31337);
     assert_eq!(file["complete"], true);
     assert!(file["contracts"]["Rollout"]["artifactHash"].is_string());
@@ -35,16 +40,49 @@ fn deploy_is_idempotent_and_import_registers_the_real_inventory() {
     fields[1] = "metro";
     lines[20] = fields.join(",");
     std::fs::write(w.path("bad.csv"), lines.join("\n") + "\n").expect("write");
-    let err = w.sankofa(&["sites", "import", "bad.csv", "--private-key-file", &w.key(0)]).fails();
-    assert!(err.contains("bad.csv:10:") && err.contains("bad.csv:21:"), "{err}");
+    let err = w
+        .sankofa(&[
+            "sites",
+            "import",
+            "bad.csv",
+            "--private-key-file",
+            &w.key(0),
+        ])
+        .fails();
+    assert!(
+        err.contains("bad.csv:10:") && err.contains("bad.csv:21:"),
+        "{err}"
+    );
     assert!(err.contains("nothing was sent"), "{err}");
     let listed = json_of(&w.sankofa(&["sites", "list", "--json"]));
-    assert_eq!(listed.as_array().expect("list").len(), 0, "a rejected file registers nothing");
+    assert_eq!(
+        listed.as_array().expect("list").len(),
+        0,
+        "a rejected file registers nothing"
+    );
 
-    let first = json_of(&w.sankofa(&["sites", "import", &inventory(), "--private-key-file", &w.key(0), "--json"]));
+    let first = json_of(&w.sankofa(&[
+        "sites",
+        "import",
+        &inventory(),
+        "--private-key-file",
+        &w.key(0),
+        "--json",
+    ]));
     assert_eq!(first["registered"], 325);
-    assert_eq!(first["transactions"].as_array().expect("txs").len(), 4, "batches of at most 100");
-    let second = json_of(&w.sankofa(&["sites", "import", &inventory(), "--private-key-file", &w.key(0), "--json"]));
+    assert_eq!(
+        first["transactions"].as_array().expect("txs").len(),
+        4,
+        "batches of at most 100"
+    );
+    let second = json_of(&w.sankofa(&[
+        "sites",
+        "import",
+        &inventory(),
+        "--private-key-file",
+        &w.key(0),
+        "--json",
+    ]));
     assert_eq!(second["registered"], 0);
     assert_eq!(second["verified"], 325);
 
@@ -52,8 +90,19 @@ fn deploy_is_idempotent_and_import_registers_the_real_inventory() {
     let mut changed = text.lines().map(String::from).collect::<Vec<_>>();
     changed[2] = changed[2].replace("Frankfurt am Main", "Frankfurt");
     std::fs::write(w.path("changed.csv"), changed.join("\n") + "\n").expect("write");
-    let err = w.sankofa(&["sites", "import", "changed.csv", "--private-key-file", &w.key(0)]).fails();
-    assert!(err.contains("changed.csv:3:") && err.contains("another record"), "{err}");
+    let err = w
+        .sankofa(&[
+            "sites",
+            "import",
+            "changed.csv",
+            "--private-key-file",
+            &w.key(0),
+        ])
+        .fails();
+    assert!(
+        err.contains("changed.csv:3:") && err.contains("another record"),
+        "{err}"
+    );
 
     let listed = json_of(&w.sankofa(&["sites", "list", "--json"]));
     assert_eq!(listed.as_array().expect("list").len(), 325);
@@ -71,8 +120,16 @@ fn pass(w: &World, propose: &[&str]) -> String {
     let proposed = json_of(&w.sankofa(&args));
     let id = proposed["proposalId"].as_str().expect("id").to_string();
     let voters = format!("{},{}", w.key(1), w.key(2));
-    w.sankofa(&["vote", &id, "--private-key-file", &voters, "--advance-time"]).ok();
-    w.sankofa(&["queue", &id, "--private-key-file", &w.key(0), "--advance-time"]).ok();
+    w.sankofa(&["vote", &id, "--private-key-file", &voters, "--advance-time"])
+        .ok();
+    w.sankofa(&[
+        "queue",
+        &id,
+        "--private-key-file",
+        &w.key(0),
+        "--advance-time",
+    ])
+    .ok();
     id
 }
 
@@ -80,29 +137,78 @@ fn pass(w: &World, propose: &[&str]) -> String {
 fn governance_round_trip_resumes_retries_and_decodes_reverts() {
     let w = World::new();
     w.deploy();
-    w.sankofa(&["sites", "import", &inventory(), "--private-key-file", &w.key(0)]).ok();
+    w.sankofa(&[
+        "sites",
+        "import",
+        &inventory(),
+        "--private-key-file",
+        &w.key(0),
+    ])
+    .ok();
 
-    let first = json_of(&w.sankofa(&["propose", "phase", "1", "--private-key-file", &w.key(1), "--json"]));
+    let first = json_of(&w.sankofa(&[
+        "propose",
+        "phase",
+        "1",
+        "--private-key-file",
+        &w.key(1),
+        "--json",
+    ]));
     assert_eq!(first["created"], true);
     let id = first["proposalId"].as_str().expect("id").to_string();
     // A retried propose finds the same proposal instead of failing.
-    let retry = json_of(&w.sankofa(&["propose", "phase", "1", "--private-key-file", &w.key(1), "--json"]));
+    let retry = json_of(&w.sankofa(&[
+        "propose",
+        "phase",
+        "1",
+        "--private-key-file",
+        &w.key(1),
+        "--json",
+    ]));
     assert_eq!(retry["created"], false);
     assert_eq!(retry["proposalId"], first["proposalId"]);
 
-    let err = w.sankofa(&["vote", &id, "--private-key-file", &w.key(1)]).fails();
+    let err = w
+        .sankofa(&["vote", &id, "--private-key-file", &w.key(1)])
+        .fails();
     assert!(err.contains("has not started"), "{err}");
-    let err = w.sankofa(&["execute", &id, "--private-key-file", &w.key(0)]).fails();
-    assert!(err.contains("only a Queued proposal can be executed"), "{err}");
+    let err = w
+        .sankofa(&["execute", &id, "--private-key-file", &w.key(0)])
+        .fails();
+    assert!(
+        err.contains("only a Queued proposal can be executed"),
+        "{err}"
+    );
 
     let voters = format!("{},{}", w.key(1), w.key(2));
-    let voted = json_of(&w.sankofa(&["vote", &id, "--private-key-file", &voters, "--advance-time", "--json"]));
+    let voted = json_of(&w.sankofa(&[
+        "vote",
+        &id,
+        "--private-key-file",
+        &voters,
+        "--advance-time",
+        "--json",
+    ]));
     assert_eq!(voted["for"], "2");
     // Voting again is a no-op per voter, not an error.
     let again = json_of(&w.sankofa(&["vote", &id, "--private-key-file", &voters, "--json"]));
     assert_eq!(again["casts"][0]["outcome"], "already-voted");
-    w.sankofa(&["queue", &id, "--private-key-file", &w.key(0), "--advance-time"]).ok();
-    w.sankofa(&["execute", &id, "--private-key-file", &w.key(0), "--advance-time"]).ok();
+    w.sankofa(&[
+        "queue",
+        &id,
+        "--private-key-file",
+        &w.key(0),
+        "--advance-time",
+    ])
+    .ok();
+    w.sankofa(&[
+        "execute",
+        &id,
+        "--private-key-file",
+        &w.key(0),
+        "--advance-time",
+    ])
+    .ok();
     let status = json_of(&w.sankofa(&["status", "--json"]));
     assert_eq!(status["currentPhase"], 1);
     assert_eq!(status["sites"][2]["counts"]["planned"], 250);
@@ -110,21 +216,55 @@ fn governance_round_trip_resumes_retries_and_decodes_reverts() {
     // Phase 2 before phase 1's criteria hold: execution reverts, decoded by name with arguments,
     // and the proposal stays Queued.
     let id2 = pass(&w, &["propose", "phase", "2"]);
-    let run = w.sankofa(&["execute", &id2, "--private-key-file", &w.key(0), "--advance-time"]);
+    let run = w.sankofa(&[
+        "execute",
+        &id2,
+        "--private-key-file",
+        &w.key(0),
+        "--advance-time",
+    ]);
     let err = run.fails();
     assert!(err.contains("RolloutPhaseCriteriaUnmet(phase: 1"), "{err}");
     let shown = json_of(&w.sankofa(&["proposals", "show", &id2, "--json"]));
     assert_eq!(shown["state"], "Queued");
 
     // Many agent keys in one proposal.
-    let pairs = format!("site,key\ncore-iad,{}\nregional-ist,{}\n", w.address(5), w.address(6));
+    let pairs = format!(
+        "site,key\ncore-iad,{}\nregional-ist,{}\n",
+        w.address(5),
+        w.address(6)
+    );
     std::fs::write(w.path("pairs.csv"), pairs).expect("write");
     let id3 = pass(&w, &["keys", "bind", "--file", "pairs.csv"]);
-    w.sankofa(&["execute", &id3, "--private-key-file", &w.key(0), "--advance-time"]).ok();
+    w.sankofa(&[
+        "execute",
+        &id3,
+        "--private-key-file",
+        &w.key(0),
+        "--advance-time",
+    ])
+    .ok();
     let show = json_of(&w.sankofa(&["sites", "show", "regional-ist", "--json"]));
-    assert_eq!(show["agent"].as_str().expect("agent").to_lowercase(), w.address(6).to_lowercase());
-    let err = w.sankofa(&["keys", "bind", "--site", "core-iad", "--key", &w.address(7), "--private-key-file", &w.key(1)]).fails();
-    assert!(err.contains("already has key") && err.contains("keys rotate"), "{err}");
+    assert_eq!(
+        show["agent"].as_str().expect("agent").to_lowercase(),
+        w.address(6).to_lowercase()
+    );
+    let err = w
+        .sankofa(&[
+            "keys",
+            "bind",
+            "--site",
+            "core-iad",
+            "--key",
+            &w.address(7),
+            "--private-key-file",
+            &w.key(1),
+        ])
+        .fails();
+    assert!(
+        err.contains("already has key") && err.contains("keys rotate"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -132,24 +272,45 @@ fn bad_input_fails_with_one_clear_message() {
     let w = World::new();
     // Missing deployment file.
     let err = w.sankofa(&["status"]).fails();
-    assert!(err.contains("deployments/devnet.json does not exist") && err.contains("sankofa deploy"), "{err}");
+    assert!(
+        err.contains("deployments/devnet.json does not exist") && err.contains("sankofa deploy"),
+        "{err}"
+    );
     w.deploy();
     // Wrong RPC URL.
-    let err = w.sankofa(&["status", "--rpc-url", "http://127.0.0.1:1"]).fails();
-    assert!(err.contains("cannot reach the RPC at http://127.0.0.1:1"), "{err}");
+    let err = w
+        .sankofa(&["status", "--rpc-url", "http://127.0.0.1:1"])
+        .fails();
+    assert!(
+        err.contains("cannot reach the RPC at http://127.0.0.1:1"),
+        "{err}"
+    );
     // Wrong chain id.
     let err = w.sankofa(&["status", "--chain-id", "5"]).fails();
-    assert!(err.contains("serves chain id 31337") && err.contains("chain id 5"), "{err}");
+    assert!(
+        err.contains("serves chain id 31337") && err.contains("chain id 5"),
+        "{err}"
+    );
     // A config file with an unknown key names it.
     std::fs::write(w.path("sankofa.toml"), "rpc_ulr = \"http://x\"\n").expect("write");
     let err = w.sankofa(&["status"]).fails();
-    assert!(err.contains("rpc_ulr") && err.contains("sankofa.toml"), "{err}");
+    assert!(
+        err.contains("rpc_ulr") && err.contains("sankofa.toml"),
+        "{err}"
+    );
     std::fs::remove_file(w.path("sankofa.toml")).expect("rm");
 
     // The deployment of one chain used against another.
-    let other = alloy::node_bindings::Anvil::at(common::anvil_bin()).chain_id(4242).spawn();
-    let err = w.sankofa(&["status", "--rpc-url", &other.endpoint()]).fails();
-    assert!(err.contains("is for chain id 31337") && err.contains("4242"), "{err}");
+    let other = alloy::node_bindings::Anvil::at(common::anvil_bin())
+        .chain_id(4242)
+        .spawn();
+    let err = w
+        .sankofa(&["status", "--rpc-url", &other.endpoint()])
+        .fails();
+    assert!(
+        err.contains("is for chain id 31337") && err.contains("4242"),
+        "{err}"
+    );
 
     // --advance-time is refused anywhere but anvil's chain id.
     let env_other = [("SANKOFA_RPC_URL", other.endpoint())];
@@ -158,7 +319,13 @@ fn bad_input_fails_with_one_clear_message() {
     let validator = format!("{}=core-iad", w.address(1));
     let dep = ["--deployment", "other.json"];
     let k0 = w.key(0);
-    let mut deploy = vec!["deploy", "--private-key-file", &k0[..], "--validator", &validator];
+    let mut deploy = vec![
+        "deploy",
+        "--private-key-file",
+        &k0[..],
+        "--validator",
+        &validator,
+    ];
     let council = w.address(1);
     deploy.extend_from_slice(&["--council", &council, "--voting-delay", "1"]);
     deploy.extend_from_slice(&dep);
@@ -171,7 +338,13 @@ fn bad_input_fails_with_one_clear_message() {
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let proposed = run(&propose).json();
     let id = proposed["proposalId"].as_str().expect("id").to_string();
-    let mut queue = vec!["queue", &id[..], "--advance-time", "--private-key-file", &k1];
+    let mut queue = vec![
+        "queue",
+        &id[..],
+        "--advance-time",
+        "--private-key-file",
+        &k1,
+    ];
     queue.extend_from_slice(&dep);
     let err = run(&queue).fails();
     assert!(err.contains("only works on anvil"), "{err}");

@@ -4,8 +4,8 @@ use alloy::primitives::Address;
 use anyhow::bail;
 
 use crate::{
-    cmd::propose::ProposeOpts, config::ChainArgs, contracts::ICouncil, deployment::Ctx, governance::Action,
-    output,
+    cmd::propose::ProposeOpts, config::ChainArgs, contracts::ICouncil, deployment::Ctx,
+    governance::Action, output,
 };
 
 /// The council (one member, one vote).
@@ -63,12 +63,17 @@ impl Args {
                         bail!("{m} is already a council member");
                     }
                     let council = ctx.deployment.address("Council")?;
-                    let actions =
-                        new.iter().map(|&member| Action::new(council, ICouncil::addMemberCall { member })).collect();
+                    let actions = new
+                        .iter()
+                        .map(|&member| Action::new(council, ICouncil::addMemberCall { member }))
+                        .collect();
                     let title = format!("Add council member(s) {}", join(&new));
                     opts.submit(&ctx, &title, actions).await
                 }
-                Command::ProposeRemove { members: gone, opts } => {
+                Command::ProposeRemove {
+                    members: gone,
+                    opts,
+                } => {
                     let ctx = opts.open().await?;
                     let current = members(&ctx).await?;
                     if let Some(m) = gone.iter().find(|m| !current.contains(m)) {
@@ -88,10 +93,17 @@ impl Args {
 }
 
 fn join(list: &[Address]) -> String {
-    list.iter().map(|a| a.to_checksum(None)).collect::<Vec<_>>().join(", ")
+    list.iter()
+        .map(|a| a.to_checksum(None))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 async fn members(ctx: &Ctx) -> anyhow::Result<Vec<Address>> {
     let council = ICouncil::new(ctx.deployment.address("Council")?, &ctx.chain.provider);
-    council.members().call().await.map_err(|e| ctx.chain.explain_call("Council.members", e))
+    council
+        .members()
+        .call()
+        .await
+        .map_err(|e| ctx.chain.explain_call("Council.members", e))
 }

@@ -42,14 +42,27 @@ impl Args {
                 if now < p.eta {
                     let wait = p.eta - now;
                     if !self.advance_time {
-                        bail!("proposal {id} is queued; the timelock releases it in {wait} s (at {})", p.eta);
+                        bail!(
+                            "proposal {id} is queued; the timelock releases it in {wait} s (at {})",
+                            p.eta
+                        );
                     }
                     chain.advance_time(wait).await?;
                 }
                 let g = IGovernor::new(dep.address("SankofaGovernor")?, &chain.provider);
                 let q = &p.proposal;
-                let call = g.execute(q.targets.clone(), q.values.clone(), q.calldatas.clone(), q.description_hash());
-                Some(chain.send(call.into_transaction_request(), "execute").await?.transaction_hash)
+                let call = g.execute(
+                    q.targets.clone(),
+                    q.values.clone(),
+                    q.calldatas.clone(),
+                    q.description_hash(),
+                );
+                Some(
+                    chain
+                        .send(call.into_transaction_request(), "execute")
+                        .await?
+                        .transaction_hash,
+                )
             }
             state::EXECUTED => None, // a retried execute
             other => bail!(
@@ -58,7 +71,9 @@ impl Args {
             ),
         };
         if self.json {
-            return output::json(&serde_json::json!({ "proposalId": p.id, "state": "Executed", "tx": tx }));
+            return output::json(
+                &serde_json::json!({ "proposalId": p.id, "state": "Executed", "tx": tx }),
+            );
         }
         match tx {
             Some(tx) => println!("executed proposal {} ({}) in {tx}", p.id, p.title),

@@ -10,11 +10,7 @@ use anyhow::{Context, bail};
 use serde::Deserialize;
 
 use crate::{
-    cmd::propose::ProposeOpts,
-    contracts::ISiteRegistry,
-    deployment::Ctx,
-    governance::Action,
-    inventory::site_id,
+    cmd::propose::ProposeOpts, contracts::ISiteRegistry, governance::Action, inventory::site_id,
     output, registry,
 };
 
@@ -90,10 +86,18 @@ impl Args {
             Command::Rotate(a) => output::block_on(a.run(Mode::Rotate)),
             Command::Revoke(a) => output::block_on(a.run()),
             Command::Device(cmd) => output::block_on(async move {
-                let (raw, file) = crate::config::load_file(std::env::var_os("SANKOFA_CONFIG").map(PathBuf::from).as_deref())?;
+                let (raw, file) = crate::config::load_file(
+                    std::env::var_os("SANKOFA_CONFIG")
+                        .map(PathBuf::from)
+                        .as_deref(),
+                )?;
                 let signer = raw.signer.with_context(|| match file {
-                    Some(f) => format!("{} has no [signer] section (the key these commands manage)", f.display()),
-                    None => "no sankofa.toml with a [signer] section here (or set SANKOFA_CONFIG)".to_string(),
+                    Some(f) => format!(
+                        "{} has no [signer] section (the key these commands manage)",
+                        f.display()
+                    ),
+                    None => "no sankofa.toml with a [signer] section here (or set SANKOFA_CONFIG)"
+                        .to_string(),
                 })?;
                 cmd.run(&signer).await.map_err(anyhow::Error::from)
             }),
@@ -102,17 +106,25 @@ impl Args {
 }
 
 fn read_pairs(path: &Path) -> anyhow::Result<Vec<Pair>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mut problems = Vec::new();
     let mut pairs = Vec::new();
-    let mut push = |origin: String, site: &str, key: Result<Address, String>| match (site_id(site), key) {
-        (Some(id), Ok(key)) => pairs.push(Pair { origin, site: site.to_string(), id, key }),
-        (None, _) => problems.push(format!("{origin}: `{site}` is not a site name")),
-        (_, Err(k)) => problems.push(format!("{origin}: `{k}` is not an address")),
-    };
+    let mut push =
+        |origin: String, site: &str, key: Result<Address, String>| match (site_id(site), key) {
+            (Some(id), Ok(key)) => pairs.push(Pair {
+                origin,
+                site: site.to_string(),
+                id,
+                key,
+            }),
+            (None, _) => problems.push(format!("{origin}: `{site}` is not a site name")),
+            (_, Err(k)) => problems.push(format!("{origin}: `{k}` is not an address")),
+        };
     if text.trim_start().starts_with('[') {
-        let list: Vec<JsonPair> =
-            serde_json::from_str(&text).with_context(|| format!("{}: expected [{{\"site\", \"key\"}}, ...]", path.display()))?;
+        let list: Vec<JsonPair> = serde_json::from_str(&text).with_context(|| {
+            format!("{}: expected [{{\"site\", \"key\"}}, ...]", path.display())
+        })?;
         for (i, p) in list.iter().enumerate() {
             push(format!("{}[{i}]", path.display()), &p.site, Ok(p.key));
         }
@@ -126,14 +138,23 @@ fn read_pairs(path: &Path) -> anyhow::Result<Vec<Pair>> {
             match line.split_once(',') {
                 Some((site, key)) => {
                     let key = key.trim();
-                    push(origin, site.trim(), key.parse::<Address>().map_err(|_| key.to_string()))
+                    push(
+                        origin,
+                        site.trim(),
+                        key.parse::<Address>().map_err(|_| key.to_string()),
+                    )
                 }
                 None => push(origin, line, Err("(missing `,key`)".to_string())),
             }
         }
     }
     if !problems.is_empty() {
-        bail!("{} has {} problem(s); nothing was proposed:\n  {}", path.display(), problems.len(), problems.join("\n  "));
+        bail!(
+            "{} has {} problem(s); nothing was proposed:\n  {}",
+            path.display(),
+            problems.len(),
+            problems.join("\n  ")
+        );
     }
     Ok(pairs)
 }
@@ -144,7 +165,12 @@ impl BindArgs {
             (Some(f), _, _) => read_pairs(f)?,
             (None, Some(site), Some(key)) => {
                 let id = site_id(site).with_context(|| format!("`{site}` is not a site name"))?;
-                vec![Pair { origin: "--site".into(), site: site.clone(), id, key }]
+                vec![Pair {
+                    origin: "--site".into(),
+                    site: site.clone(),
+                    id,
+                    key,
+                }]
             }
             _ => bail!("give --site NAME --key ADDRESS, or --file PAIRS"),
         };
@@ -167,15 +193,28 @@ impl BindArgs {
             } else if s.status == 7 {
                 problems.push(format!("{}: site {} is decommissioned", p.origin, p.site));
             } else if mode == Mode::Bind && !s.agent.is_zero() && s.agent != p.key {
-                problems.push(format!("{}: site {} already has key {}; use `keys rotate`", p.origin, p.site, s.agent));
+                problems.push(format!(
+                    "{}: site {} already has key {}; use `keys rotate`",
+                    p.origin, p.site, s.agent
+                ));
             } else if mode == Mode::Rotate && s.agent.is_zero() {
-                problems.push(format!("{}: site {} has no key to rotate; use `keys bind`", p.origin, p.site));
+                problems.push(format!(
+                    "{}: site {} has no key to rotate; use `keys bind`",
+                    p.origin, p.site
+                ));
             } else if mode == Mode::Rotate && s.agent == p.key {
-                problems.push(format!("{}: site {} already uses key {}", p.origin, p.site, p.key));
+                problems.push(format!(
+                    "{}: site {} already uses key {}",
+                    p.origin, p.site, p.key
+                ));
             }
         }
         if !problems.is_empty() {
-            bail!("{} problem(s); nothing was proposed:\n  {}", problems.len(), problems.join("\n  "));
+            bail!(
+                "{} problem(s); nothing was proposed:\n  {}",
+                problems.len(),
+                problems.join("\n  ")
+            );
         }
         let registry = ctx.deployment.address("SiteRegistry")?;
         // A binding already in place (a retried bind) needs no action.
@@ -183,7 +222,15 @@ impl BindArgs {
             .iter()
             .zip(&states)
             .filter(|(p, s)| s.agent != p.key)
-            .map(|(p, _)| Action::new(registry, ISiteRegistry::bindAgentKeyCall { site: p.id, key: p.key }))
+            .map(|(p, _)| {
+                Action::new(
+                    registry,
+                    ISiteRegistry::bindAgentKeyCall {
+                        site: p.id,
+                        key: p.key,
+                    },
+                )
+            })
             .collect();
         if actions.is_empty() {
             println!("every key is already bound as given; nothing to propose");
@@ -197,7 +244,11 @@ impl BindArgs {
 
 fn summary(pairs: &[Pair]) -> String {
     let names: Vec<&str> = pairs.iter().take(5).map(|p| p.site.as_str()).collect();
-    if pairs.len() > 5 { format!("{}, … (+{})", names.join(", "), pairs.len() - 5) } else { names.join(", ") }
+    if pairs.len() > 5 {
+        format!("{}, … (+{})", names.join(", "), pairs.len() - 5)
+    } else {
+        names.join(", ")
+    }
 }
 
 impl RevokeArgs {
@@ -205,14 +256,30 @@ impl RevokeArgs {
         let ids = crate::cmd::propose::site_ids(&self.sites)?;
         let ctx = self.opts.open().await?;
         let states = registry::states(&ctx.chain, &ctx.deployment, &ids, None).await?;
-        let unbound: Vec<&str> =
-            self.sites.iter().zip(&states).filter(|(_, s)| s.agent.is_zero()).map(|(n, _)| n.as_str()).collect();
+        let unbound: Vec<&str> = self
+            .sites
+            .iter()
+            .zip(&states)
+            .filter(|(_, s)| s.agent.is_zero())
+            .map(|(n, _)| n.as_str())
+            .collect();
         if !unbound.is_empty() {
-            bail!("no key is bound (or the site is unknown): {}", unbound.join(", "));
+            bail!(
+                "no key is bound (or the site is unknown): {}",
+                unbound.join(", ")
+            );
         }
         let registry = ctx.deployment.address("SiteRegistry")?;
-        let actions =
-            ids.iter().map(|&site| Action::new(registry, ISiteRegistry::revokeAgentKeyCall { site })).collect();
-        self.opts.submit(&ctx, &format!("Revoke the agent key(s) of {}", self.sites.join(", ")), actions).await
+        let actions = ids
+            .iter()
+            .map(|&site| Action::new(registry, ISiteRegistry::revokeAgentKeyCall { site }))
+            .collect();
+        self.opts
+            .submit(
+                &ctx,
+                &format!("Revoke the agent key(s) of {}", self.sites.join(", ")),
+                actions,
+            )
+            .await
     }
 }

@@ -1,5 +1,6 @@
 //! One module per `sankofa` subcommand: an `Args` struct and its `run`.
 
+pub(crate) mod besu;
 pub(crate) mod compile;
 pub(crate) mod council;
 pub(crate) mod deploy;
@@ -11,7 +12,6 @@ pub(crate) mod proposals;
 pub(crate) mod propose;
 pub(crate) mod queue;
 pub(crate) mod sites;
+pub(crate) mod status;
 pub(crate) mod validators;
 pub(crate) mod vote;
-pub(crate) mod status;
-pub(crate) mod besu;

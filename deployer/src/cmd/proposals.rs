@@ -44,9 +44,14 @@ impl Args {
                     if json {
                         return output::json(&list);
                     }
-                    let mut t = output::Table::new(["id", "state", "for", "against", "abstain", "title"]);
+                    let mut t =
+                        output::Table::new(["id", "state", "for", "against", "abstain", "title"]);
                     for p in &list {
-                        let short = if p.id.len() > 12 { format!("{}…", &p.id[..12]) } else { p.id.clone() };
+                        let short = if p.id.len() > 12 {
+                            format!("{}…", &p.id[..12])
+                        } else {
+                            p.id.clone()
+                        };
                         t.row([
                             short,
                             p.state.to_string(),
@@ -59,7 +64,11 @@ impl Args {
                     t.print();
                     Ok(())
                 }
-                Command::Show { proposal, chain, json } => {
+                Command::Show {
+                    proposal,
+                    chain,
+                    json,
+                } => {
                     let id = parse_id(&proposal)?;
                     let ctx = Ctx::open(&chain, None).await?;
                     let p = find(&ctx.chain, &ctx.deployment, id).await?;
@@ -72,10 +81,19 @@ impl Args {
                     println!("proposer:  {}", p.proposer);
                     println!("voting:    {} .. {}", p.vote_start, p.vote_end);
                     println!("eta:       {}", p.eta);
-                    println!("tally:     for {} against {} abstain {}", p.votes_for, p.votes_against, p.votes_abstain);
+                    println!(
+                        "tally:     for {} against {} abstain {}",
+                        p.votes_for, p.votes_against, p.votes_abstain
+                    );
                     for (i, (target, data)) in p.targets.iter().zip(&p.calldatas).enumerate() {
-                        let selector = data.get(..4).map(alloy::hex::encode_prefixed).unwrap_or_default();
-                        println!("action {i}: {target} selector {selector} ({} bytes)", data.len());
+                        let selector = data
+                            .get(..4)
+                            .map(alloy::hex::encode_prefixed)
+                            .unwrap_or_default();
+                        println!(
+                            "action {i}: {target} selector {selector} ({} bytes)",
+                            data.len()
+                        );
                     }
                     Ok(())
                 }

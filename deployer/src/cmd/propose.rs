@@ -34,7 +34,12 @@ pub(crate) struct ProposeOpts {
 
 impl ProposeOpts {
     /// Proposes (or resumes) and prints the id.
-    pub(crate) async fn submit(&self, ctx: &Ctx, title: &str, actions: Vec<Action>) -> anyhow::Result<()> {
+    pub(crate) async fn submit(
+        &self,
+        ctx: &Ctx,
+        title: &str,
+        actions: Vec<Action>,
+    ) -> anyhow::Result<()> {
         if actions.is_empty() {
             bail!("nothing to propose");
         }
@@ -43,7 +48,11 @@ impl ProposeOpts {
         if self.json {
             output::json(&result)?;
         } else {
-            let verb = if result.created { "proposed" } else { "already proposed" };
+            let verb = if result.created {
+                "proposed"
+            } else {
+                "already proposed"
+            };
             println!("{verb}: {}", result.title);
             println!("proposal id: {}", result.proposal_id);
             println!("state: {}", result.state);
@@ -146,16 +155,30 @@ impl PhaseArgs {
         let ctx = self.opts.open().await?;
         let rollout_addr = ctx.deployment.address("Rollout")?;
         let rollout = IRollout::new(rollout_addr, &ctx.chain.provider);
-        let current = rollout.currentPhase().call().await.map_err(|e| ctx.chain.explain_call("currentPhase", e))?;
+        let current = rollout
+            .currentPhase()
+            .call()
+            .await
+            .map_err(|e| ctx.chain.explain_call("currentPhase", e))?;
         if self.phase <= current {
-            bail!("phase {} is already approved (current phase {current})", self.phase);
+            bail!(
+                "phase {} is already approved (current phase {current})",
+                self.phase
+            );
         }
         if self.phase > current + 1 {
-            bail!("phase {} cannot be approved before phase {} (current phase {current})", self.phase, current + 1);
+            bail!(
+                "phase {} cannot be approved before phase {} (current phase {current})",
+                self.phase,
+                current + 1
+            );
         }
         if self.phase > 1 {
-            let met =
-                rollout.criteriaMet(self.phase - 1).call().await.map_err(|e| ctx.chain.explain_call("criteriaMet", e))?;
+            let met = rollout
+                .criteriaMet(self.phase - 1)
+                .call()
+                .await
+                .map_err(|e| ctx.chain.explain_call("criteriaMet", e))?;
             if !met {
                 // Not an error: the criteria are checked when the proposal executes, not now.
                 eprintln!(
@@ -165,8 +188,13 @@ impl PhaseArgs {
                 );
             }
         }
-        let action = Action::new(rollout_addr, IRollout::approvePhaseCall { phase: self.phase });
-        self.opts.submit(&ctx, &format!("Approve phase {}", self.phase), vec![action]).await
+        let action = Action::new(
+            rollout_addr,
+            IRollout::approvePhaseCall { phase: self.phase },
+        );
+        self.opts
+            .submit(&ctx, &format!("Approve phase {}", self.phase), vec![action])
+            .await
     }
 }
 
@@ -176,7 +204,8 @@ pub(crate) fn site_ids(names: &[String]) -> anyhow::Result<Vec<B256>> {
     names
         .iter()
         .map(|n| {
-            let id = site_id(n).with_context(|| format!("`{n}` is not a site name (1..31 of a-z, 0-9, -)"))?;
+            let id = site_id(n)
+                .with_context(|| format!("`{n}` is not a site name (1..31 of a-z, 0-9, -)"))?;
             if !seen.insert(id) {
                 bail!("site {n} is listed twice");
             }
@@ -186,25 +215,42 @@ pub(crate) fn site_ids(names: &[String]) -> anyhow::Result<Vec<B256>> {
 }
 
 /// Fails (naming every one) if any site is not registered.
-pub(crate) async fn require_registered(ctx: &Ctx, names: &[String], ids: &[B256]) -> anyhow::Result<()> {
+pub(crate) async fn require_registered(
+    ctx: &Ctx,
+    names: &[String],
+    ids: &[B256],
+) -> anyhow::Result<()> {
     let states = registry::states(&ctx.chain, &ctx.deployment, ids, None).await?;
-    let missing: Vec<&str> =
-        names.iter().zip(&states).filter(|(_, s)| !s.registered()).map(|(n, _)| n.as_str()).collect();
+    let missing: Vec<&str> = names
+        .iter()
+        .zip(&states)
+        .filter(|(_, s)| !s.registered())
+        .map(|(n, _)| n.as_str())
+        .collect();
     if !missing.is_empty() {
-        bail!("not registered: {}; run `sankofa sites import` first", missing.join(", "));
+        bail!(
+            "not registered: {}; run `sankofa sites import` first",
+            missing.join(", ")
+        );
     }
     Ok(())
 }
 
 impl WaveArgs {
     async fn run(self) -> anyhow::Result<()> {
-        let plan = std::fs::read(&self.plan).with_context(|| format!("reading the plan {}", self.plan.display()))?;
+        let plan = std::fs::read(&self.plan)
+            .with_context(|| format!("reading the plan {}", self.plan.display()))?;
         let plan_hash = keccak256(&plan);
         let mut names = self.sites.clone();
         if let Some(file) = &self.sites_file {
-            let text =
-                std::fs::read_to_string(file).with_context(|| format!("reading the sites file {}", file.display()))?;
-            names.extend(text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from));
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("reading the sites file {}", file.display()))?;
+            names.extend(
+                text.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .map(String::from),
+            );
         }
         if names.is_empty() {
             bail!("a wave needs at least one site (--sites or --sites-file)");
@@ -220,13 +266,19 @@ impl WaveArgs {
             None => ctx.chain.now().await? + self.valid_for,
         };
         if self.not_before >= expiry {
-            bail!("--not-before {} must be before the expiry {expiry}", self.not_before);
+            bail!(
+                "--not-before {} must be before the expiry {expiry}",
+                self.not_before
+            );
         }
         let rollout_addr = ctx.deployment.address("Rollout")?;
         let call = IRollout::approveWaveCall {
             phase: self.phase,
             planHash: plan_hash,
-            planUri: self.plan_uri.clone().unwrap_or_else(|| self.plan.display().to_string()),
+            planUri: self
+                .plan_uri
+                .clone()
+                .unwrap_or_else(|| self.plan.display().to_string()),
             sites: ids,
             notBefore: self.not_before,
             expiry,
@@ -239,9 +291,14 @@ impl WaveArgs {
             names.len()
         );
         if !self.opts.json {
-            eprintln!("plan hash: {plan_hash} (keccak256 of {})", self.plan.display());
+            eprintln!(
+                "plan hash: {plan_hash} (keccak256 of {})",
+                self.plan.display()
+            );
         }
-        self.opts.submit(&ctx, &title, vec![Action::new(rollout_addr, call)]).await
+        self.opts
+            .submit(&ctx, &title, vec![Action::new(rollout_addr, call)])
+            .await
     }
 }
 
@@ -267,6 +324,8 @@ impl RollbackArgs {
         let rollout_addr = ctx.deployment.address("Rollout")?;
         let call = IRollout::orderRollbackCall { sites: ids, reason };
         let title = format!("Roll back {} ({})", self.sites.join(", "), self.reason);
-        self.opts.submit(&ctx, &title, vec![Action::new(rollout_addr, call)]).await
+        self.opts
+            .submit(&ctx, &title, vec![Action::new(rollout_addr, call)])
+            .await
     }
 }

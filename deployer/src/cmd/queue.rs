@@ -39,7 +39,11 @@ impl Args {
         if matches!(p.state_code, state::PENDING | state::ACTIVE) {
             let wait = seconds_until(chain, p.vote_end).await?;
             if !self.advance_time {
-                bail!("proposal {id} is still {}; voting ends in {wait} s (at {})", p.state, p.vote_end);
+                bail!(
+                    "proposal {id} is still {}; voting ends in {wait} s (at {})",
+                    p.state,
+                    p.vote_end
+                );
             }
             chain.advance_time(wait).await?;
             p = find(chain, dep, id).await?;
@@ -48,8 +52,18 @@ impl Args {
             state::SUCCEEDED => {
                 let g = IGovernor::new(dep.address("SankofaGovernor")?, &chain.provider);
                 let q = &p.proposal;
-                let call = g.queue(q.targets.clone(), q.values.clone(), q.calldatas.clone(), q.description_hash());
-                Some(chain.send(call.into_transaction_request(), "queue").await?.transaction_hash)
+                let call = g.queue(
+                    q.targets.clone(),
+                    q.values.clone(),
+                    q.calldatas.clone(),
+                    q.description_hash(),
+                );
+                Some(
+                    chain
+                        .send(call.into_transaction_request(), "queue")
+                        .await?
+                        .transaction_hash,
+                )
             }
             // A retried queue: already done.
             state::QUEUED | state::EXECUTED => None,
@@ -64,7 +78,10 @@ impl Args {
                 "proposalId": p.id, "state": p.state, "eta": p.eta, "tx": tx,
             }));
         }
-        println!("proposal {} is {}; executable from {}", p.id, p.state, p.eta);
+        println!(
+            "proposal {} is {}; executable from {}",
+            p.id, p.state, p.eta
+        );
         Ok(())
     }
 }

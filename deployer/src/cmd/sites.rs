@@ -113,7 +113,10 @@ fn bar(len: usize, hidden: bool, what: &str) -> ProgressBar {
 impl ImportArgs {
     async fn run(self) -> anyhow::Result<()> {
         if !(1..=MAX_BATCH).contains(&self.batch_size) {
-            bail!("--batch-size {} must be in 1..={MAX_BATCH}", self.batch_size);
+            bail!(
+                "--batch-size {} must be in 1..={MAX_BATCH}",
+                self.batch_size
+            );
         }
         // The whole file is validated before anything else, RPC included.
         let sites = inventory::load(&self.file)?;
@@ -131,8 +134,12 @@ impl ImportArgs {
         pb.finish_and_clear();
 
         // What exists must be exactly what the file says, or nothing is sent.
-        let existing: Vec<(&Site, registry::SiteState)> =
-            ordered.iter().zip(&states).filter(|(_, st)| st.registered()).map(|(s, st)| (*s, *st)).collect();
+        let existing: Vec<(&Site, registry::SiteState)> = ordered
+            .iter()
+            .zip(&states)
+            .filter(|(_, st)| st.registered())
+            .map(|(s, st)| (*s, *st))
+            .collect();
         if !existing.is_empty() {
             let regs = registry::by_id(registry::registrations(chain, dep).await?);
             let mut problems = Vec::new();
@@ -169,8 +176,12 @@ impl ImportArgs {
             }
         }
 
-        let missing: Vec<&Site> =
-            ordered.iter().zip(&states).filter(|(_, st)| !st.registered()).map(|(s, _)| *s).collect();
+        let missing: Vec<&Site> = ordered
+            .iter()
+            .zip(&states)
+            .filter(|(_, st)| !st.registered())
+            .map(|(s, _)| *s)
+            .collect();
         let registry = ISiteRegistry::new(dep.address("SiteRegistry")?, &chain.provider);
         let pb = bar(missing.len(), self.json, "registering");
         let mut transactions = Vec::new();
@@ -191,7 +202,12 @@ impl ImportArgs {
                 self.file.display(),
                 batch.first().map(|s| s.line).unwrap_or_default()
             );
-            let receipt = chain.send(registry.registerSites(inputs).into_transaction_request(), &what).await?;
+            let receipt = chain
+                .send(
+                    registry.registerSites(inputs).into_transaction_request(),
+                    &what,
+                )
+                .await?;
             transactions.push(receipt.transaction_hash);
             pb.inc(batch.len() as u64);
         }
@@ -221,14 +237,19 @@ impl ImportArgs {
 
 impl ListArgs {
     async fn run(self) -> anyhow::Result<()> {
-        let tier = match &self.tier {
-            Some(t) => Some(Tier::parse(t).ok_or_else(|| anyhow::anyhow!("--tier {t}: expected core, regional or edge"))?),
-            None => None,
-        };
+        let tier =
+            match &self.tier {
+                Some(t) => Some(Tier::parse(t).ok_or_else(|| {
+                    anyhow::anyhow!("--tier {t}: expected core, regional or edge")
+                })?),
+                None => None,
+            };
         if let Some(s) = &self.status
             && !(0..=7).any(|i| site_status_name(i) == s)
         {
-            bail!("--status {s}: expected planned, approved, deploying, operational, degraded, rolled-back or decommissioned");
+            bail!(
+                "--status {s}: expected planned, approved, deploying, operational, degraded, rolled-back or decommissioned"
+            );
         }
         let ctx = Ctx::open(&self.chain, None).await?;
         let sites: Vec<registry::SiteView> = registry::list(&ctx.chain, &ctx.deployment)
@@ -278,22 +299,32 @@ struct SiteDetail {
 
 impl ShowArgs {
     async fn run(self) -> anyhow::Result<()> {
-        let id = site_id(&self.site)
-            .ok_or_else(|| anyhow::anyhow!("`{}` is not a site name (1..31 of a-z, 0-9, -)", self.site))?;
+        let id = site_id(&self.site).ok_or_else(|| {
+            anyhow::anyhow!("`{}` is not a site name (1..31 of a-z, 0-9, -)", self.site)
+        })?;
         let ctx = Ctx::open(&self.chain, None).await?;
         let (chain, dep) = (&ctx.chain, &ctx.deployment);
         let state = registry::states(chain, dep, &[id], None).await?[0];
         if !state.registered() {
-            bail!("site {} is not registered; run `sankofa sites import` first", self.site);
+            bail!(
+                "site {} is not registered; run `sankofa sites import` first",
+                self.site
+            );
         }
         let regs = registry::by_id(registry::registrations(chain, dep).await?);
         let reg = regs.get(&id);
         let rollout = IRollout::new(dep.address("Rollout")?, &chain.provider);
-        let d = rollout.deployment(id).call().await.map_err(|e| chain.explain_call("Rollout.deployment", e))?;
+        let d = rollout
+            .deployment(id)
+            .call()
+            .await
+            .map_err(|e| chain.explain_call("Rollout.deployment", e))?;
         let detail = SiteDetail {
             site: self.site.clone(),
             id,
-            tier: Tier::from_u8(state.tier).map(|t| t.name().to_string()).unwrap_or_default(),
+            tier: Tier::from_u8(state.tier)
+                .map(|t| t.name().to_string())
+                .unwrap_or_default(),
             phase: state.phase,
             status: site_status_name(state.status),
             agent: (!state.agent.is_zero()).then_some(state.agent),

@@ -120,7 +120,11 @@ async fn collect(ctx: &Ctx) -> anyhow::Result<Status> {
     let block = alloy::providers::Provider::get_block_number(p).await?;
     let timestamp = chain.now().await?;
 
-    let current_phase = rollout.currentPhase().call().await.map_err(e("currentPhase"))?;
+    let current_phase = rollout
+        .currentPhase()
+        .call()
+        .await
+        .map_err(e("currentPhase"))?;
     let paused = rollout.paused().call().await.map_err(e("paused"))?;
     let mut sites = Vec::new();
     let mut operational = [0u64; 4];
@@ -128,31 +132,75 @@ async fn collect(ctx: &Ctx) -> anyhow::Result<Status> {
         let mut counts = std::collections::BTreeMap::new();
         let mut total = 0;
         for status in STATUSES {
-            let n: u64 = reg.count(tier as u8, status).call().await.map_err(e("count"))?.saturating_to();
+            let n: u64 = reg
+                .count(tier as u8, status)
+                .call()
+                .await
+                .map_err(e("count"))?
+                .saturating_to();
             if status == OPERATIONAL {
                 operational[tier as usize] = n;
             }
             total += n;
             counts.insert(site_status_name(status), n);
         }
-        sites.push(TierCounts { tier: tier.name(), counts, total });
+        sites.push(TierCounts {
+            tier: tier.name(),
+            counts,
+            total,
+        });
     }
-    let validator_count: u64 = vset.validatorCount().call().await.map_err(e("validatorCount"))?.saturating_to();
+    let validator_count: u64 = vset
+        .validatorCount()
+        .call()
+        .await
+        .map_err(e("validatorCount"))?
+        .saturating_to();
 
     let mut phases = Vec::new();
     for phase in 1..=3u8 {
-        let c = rollout.criteria(phase).call().await.map_err(e("criteria"))?;
+        let c = rollout
+            .criteria(phase)
+            .call()
+            .await
+            .map_err(e("criteria"))?;
         let criteria: Vec<Criterion> = [
-            ("core operational", c.minCore, operational[Tier::Core as usize]),
-            ("regional operational", c.minRegional, operational[Tier::Regional as usize]),
-            ("edge operational", c.minEdge, operational[Tier::Edge as usize]),
+            (
+                "core operational",
+                c.minCore,
+                operational[Tier::Core as usize],
+            ),
+            (
+                "regional operational",
+                c.minRegional,
+                operational[Tier::Regional as usize],
+            ),
+            (
+                "edge operational",
+                c.minEdge,
+                operational[Tier::Edge as usize],
+            ),
             ("validators", c.minValidators, validator_count),
         ]
         .into_iter()
-        .map(|(what, need, have)| Criterion { what, need: u64::from(need), have, met: have >= u64::from(need) })
+        .map(|(what, need, have)| Criterion {
+            what,
+            need: u64::from(need),
+            have,
+            met: have >= u64::from(need),
+        })
         .collect();
-        let met = rollout.criteriaMet(phase).call().await.map_err(e("criteriaMet"))?;
-        phases.push(PhaseStatus { phase, approved: phase <= current_phase, criteria, met });
+        let met = rollout
+            .criteriaMet(phase)
+            .call()
+            .await
+            .map_err(e("criteriaMet"))?;
+        phases.push(PhaseStatus {
+            phase,
+            approved: phase <= current_phase,
+            criteria,
+            met,
+        });
     }
 
     let wave_count = rollout.waveCount().call().await.map_err(e("waveCount"))?;
@@ -173,22 +221,42 @@ async fn collect(ctx: &Ctx) -> anyhow::Result<Status> {
         }
     }
 
-    let failing_count: u64 = sites.iter().map(|t| t.counts["degraded"] + t.counts["rolled-back"]).sum();
+    let failing_count: u64 = sites
+        .iter()
+        .map(|t| t.counts["degraded"] + t.counts["rolled-back"])
+        .sum();
     let mut failing = Vec::new();
     if failing_count > 0 {
         for s in registry::list(chain, dep).await? {
             if s.status == site_status_name(DEGRADED) || s.status == site_status_name(ROLLED_BACK) {
                 let id = crate::inventory::site_id(&s.site).unwrap_or_default();
-                let d = rollout.deployment(id).call().await.map_err(e("deployment"))?;
-                failing.push(Failing { site: s.site, tier: s.tier, status: s.status, wave: d.waveId });
+                let d = rollout
+                    .deployment(id)
+                    .call()
+                    .await
+                    .map_err(e("deployment"))?;
+                failing.push(Failing {
+                    site: s.site,
+                    tier: s.tier,
+                    status: s.status,
+                    wave: d.waveId,
+                });
             }
         }
     }
 
     let mut validators = Vec::new();
-    for v in vset.getValidators().call().await.map_err(e("getValidators"))? {
+    for v in vset
+        .getValidators()
+        .call()
+        .await
+        .map_err(e("getValidators"))?
+    {
         let site = vset.siteOf(v).call().await.map_err(e("siteOf"))?;
-        validators.push(Validator { address: v, site: site_name(&site) });
+        validators.push(Validator {
+            address: v,
+            site: site_name(&site),
+        });
     }
     Ok(Status {
         chain_id: chain.chain_id,
@@ -217,8 +285,16 @@ fn print_human(s: &Status) {
     for p in &s.phases {
         for (i, c) in p.criteria.iter().enumerate() {
             t.row([
-                if i == 0 { p.phase.to_string() } else { String::new() },
-                if i == 0 { yes(p.approved).into() } else { String::new() },
+                if i == 0 {
+                    p.phase.to_string()
+                } else {
+                    String::new()
+                },
+                if i == 0 {
+                    yes(p.approved).into()
+                } else {
+                    String::new()
+                },
                 c.what.to_string(),
                 c.have.to_string(),
                 c.need.to_string(),
@@ -243,7 +319,15 @@ fn print_human(s: &Status) {
     if s.waves_in_flight.is_empty() {
         println!("no waves in flight");
     } else {
-        let mut t = output::Table::new(["wave", "phase", "deploying", "max", "steps", "window", "plan"]);
+        let mut t = output::Table::new([
+            "wave",
+            "phase",
+            "deploying",
+            "max",
+            "steps",
+            "window",
+            "plan",
+        ]);
         for w in &s.waves_in_flight {
             t.row([
                 w.wave_id.to_string(),
@@ -263,7 +347,12 @@ fn print_human(s: &Status) {
     } else {
         let mut t = output::Table::new(["failing site", "tier", "status", "wave"]);
         for f in &s.failing {
-            t.row([f.site.clone(), f.tier.clone(), f.status.to_string(), f.wave.to_string()]);
+            t.row([
+                f.site.clone(),
+                f.tier.clone(),
+                f.status.to_string(),
+                f.wave.to_string(),
+            ]);
         }
         t.print();
     }

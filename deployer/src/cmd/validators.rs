@@ -70,10 +70,16 @@ impl Args {
                     t.print();
                     Ok(())
                 }
-                Command::ProposeAdd { validator, site, opts } => {
-                    let id = site_id(&site).with_context(|| format!("`{site}` is not a site name"))?;
+                Command::ProposeAdd {
+                    validator,
+                    site,
+                    opts,
+                } => {
+                    let id =
+                        site_id(&site).with_context(|| format!("`{site}` is not a site name"))?;
                     let ctx = opts.open().await?;
-                    let state = registry::states(&ctx.chain, &ctx.deployment, &[id], None).await?[0];
+                    let state =
+                        registry::states(&ctx.chain, &ctx.deployment, &[id], None).await?[0];
                     if state.tier != Tier::Core as u8 {
                         bail!("{site} is not a registered core site; validators run at core sites");
                     }
@@ -81,9 +87,16 @@ impl Args {
                         bail!("{validator} is already a validator");
                     }
                     let vset = ctx.deployment.address("ValidatorSet")?;
-                    let call = IValidatorSet::addValidatorCall { validator, coreSite: id };
-                    opts.submit(&ctx, &format!("Add validator {validator} at {site}"), vec![Action::new(vset, call)])
-                        .await
+                    let call = IValidatorSet::addValidatorCall {
+                        validator,
+                        coreSite: id,
+                    };
+                    opts.submit(
+                        &ctx,
+                        &format!("Add validator {validator} at {site}"),
+                        vec![Action::new(vset, call)],
+                    )
+                    .await
                 }
                 Command::ProposeRemove { validator, opts } => {
                     let ctx = opts.open().await?;
@@ -96,7 +109,12 @@ impl Args {
                     }
                     let vset = ctx.deployment.address("ValidatorSet")?;
                     let call = IValidatorSet::removeValidatorCall { validator };
-                    opts.submit(&ctx, &format!("Remove validator {validator}"), vec![Action::new(vset, call)]).await
+                    opts.submit(
+                        &ctx,
+                        &format!("Remove validator {validator}"),
+                        vec![Action::new(vset, call)],
+                    )
+                    .await
                 }
             }
         })
@@ -106,11 +124,22 @@ impl Args {
 async fn list(ctx: &Ctx) -> anyhow::Result<Vec<Row>> {
     let chain = &ctx.chain;
     let vset = IValidatorSet::new(ctx.deployment.address("ValidatorSet")?, &chain.provider);
-    let validators = vset.getValidators().call().await.map_err(|e| chain.explain_call("getValidators", e))?;
+    let validators = vset
+        .getValidators()
+        .call()
+        .await
+        .map_err(|e| chain.explain_call("getValidators", e))?;
     let mut rows = Vec::new();
     for v in validators {
-        let site = vset.siteOf(v).call().await.map_err(|e| chain.explain_call("siteOf", e))?;
-        rows.push(Row { validator: v, site: site_name(&site) });
+        let site = vset
+            .siteOf(v)
+            .call()
+            .await
+            .map_err(|e| chain.explain_call("siteOf", e))?;
+        rows.push(Row {
+            validator: v,
+            site: site_name(&site),
+        });
     }
     Ok(rows)
 }

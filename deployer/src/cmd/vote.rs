@@ -55,40 +55,70 @@ impl Args {
         let settings = self.chain.resolve(Some(&self.signer))?;
         let keys = crate::signer::open_all(&settings).await?;
         if keys.is_empty() {
-            bail!("vote needs at least one signer: --keystore FILE (repeatable) --password-file FILE, or --private-key-file");
+            bail!(
+                "vote needs at least one signer: --keystore FILE (repeatable) --password-file FILE, or --private-key-file"
+            );
         }
         let ctx = Ctx::open(&self.chain, None).await?;
         let (chain, dep) = (&ctx.chain, &ctx.deployment);
         let governor = dep.address("SankofaGovernor")?;
         let g = IGovernor::new(governor, &chain.provider);
-        let mut s = state_of(chain, dep, id)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("proposal {id} does not exist; check the id (`sankofa proposals list`)"))?;
+        let mut s = state_of(chain, dep, id).await?.ok_or_else(|| {
+            anyhow::anyhow!("proposal {id} does not exist; check the id (`sankofa proposals list`)")
+        })?;
         if s == state::PENDING {
-            let snapshot: u64 = g.proposalSnapshot(id).call().await.map_err(|e| chain.explain_call("proposalSnapshot", e))?.saturating_to();
+            let snapshot: u64 = g
+                .proposalSnapshot(id)
+                .call()
+                .await
+                .map_err(|e| chain.explain_call("proposalSnapshot", e))?
+                .saturating_to();
             let wait = crate::governance::seconds_until(chain, snapshot).await?;
             if !self.advance_time {
-                bail!("voting on proposal {id} has not started; it opens in {wait} s (at {snapshot})");
+                bail!(
+                    "voting on proposal {id} has not started; it opens in {wait} s (at {snapshot})"
+                );
             }
             chain.advance_time(wait).await?;
             s = state_of(chain, dep, id).await?.unwrap_or(s);
         }
         if s != state::ACTIVE {
-            bail!("proposal {id} is {}; votes are only accepted while it is Active", proposal_state_name(s));
+            bail!(
+                "proposal {id} is {}; votes are only accepted while it is Active",
+                proposal_state_name(s)
+            );
         }
         let mut casts = Vec::new();
         for key in keys {
             let voter = key.address;
-            if g.hasVoted(id, voter).call().await.map_err(|e| chain.explain_call("hasVoted", e))? {
-                casts.push(Cast { voter, outcome: "already-voted", tx: None });
+            if g.hasVoted(id, voter)
+                .call()
+                .await
+                .map_err(|e| chain.explain_call("hasVoted", e))?
+            {
+                casts.push(Cast {
+                    voter,
+                    outcome: "already-voted",
+                    tx: None,
+                });
                 continue;
             }
             let signer_chain = chain.with_signer(key)?;
-            let tx = IGovernor::new(governor, &signer_chain.provider).castVote(id, support).into_transaction_request();
+            let tx = IGovernor::new(governor, &signer_chain.provider)
+                .castVote(id, support)
+                .into_transaction_request();
             let receipt = signer_chain.send(tx, &format!("vote by {voter}")).await?;
-            casts.push(Cast { voter, outcome: "voted", tx: Some(receipt.transaction_hash) });
+            casts.push(Cast {
+                voter,
+                outcome: "voted",
+                tx: Some(receipt.transaction_hash),
+            });
         }
-        let votes = g.proposalVotes(id).call().await.map_err(|e| chain.explain_call("proposalVotes", e))?;
+        let votes = g
+            .proposalVotes(id)
+            .call()
+            .await
+            .map_err(|e| chain.explain_call("proposalVotes", e))?;
         if self.json {
             return output::json(&serde_json::json!({
                 "proposalId": id.to_string(),
@@ -101,7 +131,10 @@ impl Args {
         for c in &casts {
             println!("{} {}", c.voter, c.outcome);
         }
-        println!("tally: for {} against {} abstain {}", votes.forVotes, votes.againstVotes, votes.abstainVotes);
+        println!(
+            "tally: for {} against {} abstain {}",
+            votes.forVotes, votes.againstVotes, votes.abstainVotes
+        );
         Ok(())
     }
 }

@@ -19,7 +19,10 @@ pub fn anvil_bin() -> PathBuf {
 
 /// A fresh anvil on a free port.
 pub fn anvil() -> AnvilInstance {
-    Anvil::at(anvil_bin()).arg("--host").arg("127.0.0.1").spawn()
+    Anvil::at(anvil_bin())
+        .arg("--host")
+        .arg("127.0.0.1")
+        .spawn()
 }
 
 /// A test world: an anvil, a temp dir holding dev key files `0.key`.. and the deployment.
@@ -34,14 +37,21 @@ impl World {
         let dir = tempfile::tempdir().expect("temp dir");
         for (i, key) in anvil.keys().iter().enumerate() {
             let signer = alloy::signers::local::PrivateKeySigner::from_signing_key(key.into());
-            std::fs::write(dir.path().join(format!("{i}.key")), alloy::hex::encode_prefixed(signer.to_bytes()))
-                .expect("write key");
+            std::fs::write(
+                dir.path().join(format!("{i}.key")),
+                alloy::hex::encode_prefixed(signer.to_bytes()),
+            )
+            .expect("write key");
         }
         Self { anvil, dir }
     }
 
     pub fn key(&self, i: usize) -> String {
-        self.dir.path().join(format!("{i}.key")).display().to_string()
+        self.dir
+            .path()
+            .join(format!("{i}.key"))
+            .display()
+            .to_string()
     }
 
     pub fn address(&self, i: usize) -> String {
@@ -54,7 +64,11 @@ impl World {
 
     /// Runs `sankofa` in the temp dir against this anvil.
     pub fn sankofa(&self, args: &[&str]) -> Run {
-        run_in(self.dir.path(), args, &[("SANKOFA_RPC_URL", &self.anvil.endpoint())])
+        run_in(
+            self.dir.path(),
+            args,
+            &[("SANKOFA_RPC_URL", &self.anvil.endpoint())],
+        )
     }
 
     /// Deploys with accounts 1 and 2 as the council and account 1 as the first validator.
@@ -98,12 +112,21 @@ impl Run {
     }
     /// Asserts success and returns stdout.
     pub fn ok(&self) -> String {
-        assert!(self.success(), "sankofa failed:\nstdout: {}\nstderr: {}", self.stdout(), self.stderr());
+        assert!(
+            self.success(),
+            "sankofa failed:\nstdout: {}\nstderr: {}",
+            self.stdout(),
+            self.stderr()
+        );
         self.stdout()
     }
     /// Asserts failure (non-zero exit) and returns stderr.
     pub fn fails(&self) -> String {
-        assert!(!self.success(), "sankofa should have failed:\nstdout: {}", self.stdout());
+        assert!(
+            !self.success(),
+            "sankofa should have failed:\nstdout: {}",
+            self.stdout()
+        );
         assert_ne!(self.output.status.code(), Some(0));
         self.stderr()
     }
@@ -123,5 +146,7 @@ pub fn run_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    Run { output: cmd.output().expect("run sankofa") }
+    Run {
+        output: cmd.output().expect("run sankofa"),
+    }
 }
