@@ -131,6 +131,19 @@ pub enum Error {
         key_id: u16,
     },
 
+    /// The YubiHSM key exists but may not sign.
+    #[error(
+        "YubiHSM at {device}: key {key_id} lacks the `{missing}` capability; generate a signing key with `keys generate`"
+    )]
+    HsmKeyCapability {
+        /// The connector.
+        device: String,
+        /// The key id.
+        key_id: u16,
+        /// The capability it needs.
+        missing: &'static str,
+    },
+
     /// `keys generate` was asked to create a key that already exists.
     #[error(
         "{device} already holds key {key}; refusing to replace it (pick another id/label or delete it on purpose)"

@@ -133,6 +133,7 @@ impl YubiHsmDevice {
     /// A signer for the secp256k1 key `key_id`, with its public key read and cached now.
     pub async fn signer(&self, key_id: u16) -> Result<YubiHsmSigner> {
         let pubkey = self.public_key(key_id).await?;
+        self.check_capabilities(key_id).await?;
         let address = public_key_to_address(&pubkey);
         tracing::info!(target: "keys::yubihsm", device = %self.name, key_id, %address, "signer ready");
         Ok(YubiHsmSigner {
@@ -142,6 +143,30 @@ impl YubiHsmDevice {
             address,
             chain_id: None,
         })
+    }
+
+    /// Fails fast on a key that cannot sign, rather than at the first report; warns about a key
+    /// that could be exported under wrap, which the safety model does not expect.
+    async fn check_capabilities(&self, key_id: u16) -> Result<()> {
+        let info = self
+            .call("get object info", move |c| {
+                c.get_object_info(key_id, object::Type::AsymmetricKey)
+            })
+            .await?;
+        if !info.capabilities.contains(Capability::SIGN_ECDSA) {
+            return Err(Error::HsmKeyCapability {
+                device: self.name.to_string(),
+                key_id,
+                missing: "sign-ecdsa",
+            });
+        }
+        if info
+            .capabilities
+            .contains(Capability::EXPORTABLE_UNDER_WRAP)
+        {
+            tracing::warn!(target: "keys::yubihsm", device = %self.name, key_id, "signing key is exportable under wrap; generate a non-exportable one with `keys generate`");
+        }
+        Ok(())
     }
 
     /// Whether an object of any type with this id exists (ids are shared across types on the

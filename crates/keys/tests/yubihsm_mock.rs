@@ -190,3 +190,43 @@ async fn usb_without_a_device_is_unreachable() {
     assert!(matches!(err, Error::HsmUnreachable { .. }), "{err}");
     assert!(err.to_string().contains("usb"), "{err}");
 }
+
+#[tokio::test]
+async fn key_without_sign_capability_is_refused_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let connector = serve_mockhsm();
+    let HsmConnector::Http { port, .. } = connector.clone() else {
+        unreachable!()
+    };
+    // Provision a secp256k1 key that may only be exported, through a plain yubihsm client.
+    tokio::task::spawn_blocking(move || {
+        let http = yubihsm::HttpConfig {
+            addr: "127.0.0.1".into(),
+            port,
+            timeout_ms: 5000,
+        };
+        let client = yubihsm::Client::open(
+            yubihsm::Connector::http(&http),
+            yubihsm::Credentials::default(),
+            true,
+        )
+        .unwrap();
+        client
+            .generate_asymmetric_key(
+                0x0300,
+                "no-sign".into(),
+                yubihsm::Domain::DOM1,
+                yubihsm::Capability::EXPORTABLE_UNDER_WRAP,
+                yubihsm::asymmetric::Algorithm::EcK256,
+            )
+            .unwrap();
+    })
+    .await
+    .unwrap();
+    let config = http_config(connector, password_file(&dir, "pw", "password"), 0x0300);
+    let err = config.open().await.unwrap_err();
+    assert!(
+        matches!(err, Error::HsmKeyCapability { key_id: 0x0300, .. }),
+        "{err}"
+    );
+}
