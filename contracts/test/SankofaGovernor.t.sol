@@ -106,6 +106,7 @@ contract SankofaGovernorTest is Stack {
         vm.warp(block.timestamp + MIN_DELAY);
         governor.execute(t, v, d, descHash);
         assertEq(uint8(governor.state(pid)), uint8(IGovernor.ProposalState.Executed));
+        // forge-lint: disable-next-line(unsafe-typecast)
         assertEq(registry.agentOf(bytes32("core-a")), makeAddr("agent-core-a"));
         assertEq(rollout.currentPhase(), 1);
     }
@@ -208,6 +209,7 @@ contract SankofaGovernorTest is Stack {
         bytes32 rg = registry.GOVERNANCE_ROLE();
         vm.expectRevert(abi.encodeWithSelector(ISiteRegistry.SiteRegistryUnauthorized.selector, guardian, rg));
         vm.prank(guardian);
+        // forge-lint: disable-next-line(unsafe-typecast)
         registry.bindAgentKey(bytes32("core-a"), guardian);
     }
 
@@ -244,6 +246,7 @@ contract SankofaGovernorTest is Stack {
 
     function registerCore() internal {
         ISiteRegistry.SiteInput[] memory b = new ISiteRegistry.SiteInput[](1);
+        // forge-lint: disable-next-line(unsafe-typecast)
         b[0] = ISiteRegistry.SiteInput(bytes32("core-a"), 1, 1, 0, keccak256("core-a"));
         vm.prank(operator);
         registry.registerSites(b);
@@ -257,6 +260,7 @@ contract SankofaGovernorTest is Stack {
         v = new uint256[](2);
         d = new bytes[](2);
         t[0] = address(registry);
+        // forge-lint: disable-next-line(unsafe-typecast)
         d[0] = abi.encodeCall(registry.bindAgentKey, (bytes32("core-a"), makeAddr("agent-core-a")));
         t[1] = address(rollout);
         d[1] = abi.encodeCall(rollout.approvePhase, (1));

@@ -581,6 +581,7 @@ contract SiteRegistryTest is Fixture {
         uint256[4] memory perTier;
         for (uint256 i; i < n; ++i) {
             uint256 r = uint256(keccak256(abi.encode(seed, i)));
+            // forge-lint: disable-next-line(unsafe-typecast)
             uint8 tier = uint8(1 + r % 3);
             // Find a parent of the tier above among earlier sites, else fall back to core.
             bytes32 parent;
@@ -645,6 +646,7 @@ contract SiteRegistryTest is Fixture {
         }
         vm.prank(registrar);
         registry.registerSites(one(input(string(name), CORE, 1, "")));
+        // forge-lint: disable-next-line(unsafe-typecast)
         assertEq(registry.site(bytes32(name)).tier, CORE);
     }
 

@@ -288,6 +288,7 @@ contract ValidatorSetTest is Fixture {
     function testFuzz_addRemove_keepsIndexConsistent(uint256 seed) public {
         address[8] memory pool;
         for (uint256 i; i < 8; ++i) {
+            // forge-lint: disable-next-line(unsafe-typecast)
             pool[i] = address(uint160(0x1000 + i));
         }
         vm.startPrank(gov);

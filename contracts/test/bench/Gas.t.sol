@@ -200,6 +200,7 @@ contract GasBench is Fixture {
         bytes memory c = new bytes(3);
         c[0] = bytes1(uint8(97 + (i / 676) % 26));
         c[1] = bytes1(uint8(97 + (i / 26) % 26));
+        // forge-lint: disable-next-line(unsafe-typecast)
         c[2] = bytes1(uint8(97 + i % 26));
         return string(c);
     }

@@ -82,6 +82,7 @@ contract RolloutHandler is CommonBase, StdUtils {
         ISiteRegistry.SiteInput[] memory b = new ISiteRegistry.SiteInput[](n);
         for (uint256 i; i < n; ++i) {
             uint256 r = uint256(keccak256(abi.encode(seed, i)));
+            // forge-lint: disable-next-line(unsafe-typecast)
             uint8 tier = uint8(1 + r % 3);
             bytes32 parent;
             uint8 phase = uint8(1 + (r >> 8) % 3);
@@ -108,6 +109,7 @@ contract RolloutHandler is CommonBase, StdUtils {
         ++calls;
         bytes32 s = _site(siteSeed);
         if (s == 0 || registry.site(s).status == 7) return;
+        // forge-lint: disable-next-line(unsafe-typecast)
         address key = address(uint160(0xA0000 + ++keyCounter));
         vm.prank(timelock);
         registry.bindAgentKey(s, key);
@@ -267,6 +269,7 @@ contract RolloutHandler is CommonBase, StdUtils {
         IRollout.Wave memory w = rollout.wave(d.waveId);
         uint8 st = registry.site(s).status;
         uint8 status = outcome % 8 == 0 ? 2 : (outcome % 2 == 0 ? 1 : 3);
+        // forge-lint: disable-next-line(block-timestamp)
         bool allowed = !rollout.paused() && block.timestamp >= w.notBefore && block.timestamp < w.expiry
             && d.nextStep < w.stepCount && !d.rollbackOrdered && (st == 2 || st == 3);
         vm.prank(key);

@@ -56,6 +56,7 @@ abstract contract Fixture is Test {
     // ------------------------------------------------------------------ builders
 
     function id(string memory name) internal pure returns (bytes32) {
+        // forge-lint: disable-next-line(unsafe-typecast)
         return bytes32(bytes(name));
     }
 

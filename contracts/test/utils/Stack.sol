@@ -43,6 +43,7 @@ abstract contract Stack is Test {
         address[] memory initial = new address[](1);
         initial[0] = validator0;
         bytes32[] memory sites = new bytes32[](1);
+        // forge-lint: disable-next-line(unsafe-typecast)
         sites[0] = bytes32("core-a");
         validators = new ValidatorSet(address(timelock), address(registry), initial, sites);
         IRollout.Criteria[3] memory c;
