@@ -349,3 +349,55 @@ fn bad_input_fails_with_one_clear_message() {
     let err = run(&queue).fails();
     assert!(err.contains("only works on anvil"), "{err}");
 }
+
+#[test]
+fn keystores_and_the_signer_section_sign_proposals_and_votes() {
+    let w = World::new();
+    w.deploy();
+    std::fs::write(w.path("pw"), "correct horse\n").expect("pw");
+    for i in [1, 2] {
+        let cfg = format!(
+            "[signer]\nbackend = \"keystore\"\npath = \"ks{i}.json\"\npassword_file = \"pw\"\n"
+        );
+        std::fs::write(w.path(&format!("cfg{i}.toml")), cfg).expect("cfg");
+        let cfg_path = w.path(&format!("cfg{i}.toml")).display().to_string();
+        let out = common::run_in(
+            w.dir.path(),
+            &["keys", "import", "--private-key-file", &w.key(i)],
+            &[("SANKOFA_CONFIG", &cfg_path)],
+        )
+        .ok();
+        assert!(
+            out.to_lowercase().contains(&w.address(i).to_lowercase()),
+            "{out}"
+        );
+    }
+    // No signer flag: the [signer] section of the config file signs.
+    let cfg1 = w.path("cfg1.toml").display().to_string();
+    let rpc = w.anvil.endpoint();
+    let proposed = common::run_in(
+        w.dir.path(),
+        &["propose", "phase", "1", "--json"],
+        &[("SANKOFA_CONFIG", &cfg1), ("SANKOFA_RPC_URL", &rpc)],
+    )
+    .json();
+    let id = proposed["proposalId"].as_str().expect("id").to_string();
+    // Several keystores vote in one command.
+    let voted = w
+        .sankofa(&[
+            "vote",
+            &id,
+            "--keystore",
+            "ks1.json",
+            "--keystore",
+            "ks2.json",
+            "--password-file",
+            "pw",
+            "--advance-time",
+            "--json",
+        ])
+        .json();
+    assert_eq!(voted["for"], "2", "{voted}");
+    let err = w.sankofa(&["vote", &id, "--keystore", "ks1.json"]).fails();
+    assert!(err.contains("--password-file"), "{err}");
+}
