@@ -17,6 +17,7 @@ contract RolloutPlanTest is Stack {
         // Batch 1: 3 core, 10 regional, 87 edge; batch 2: 13 edge.
         for (uint256 i; i < 113; ++i) {
             (uint8 tier, string memory name, bytes32 parent) = shape(i);
+            // forge-lint: disable-next-line(unsafe-typecast)
             bytes32 siteId = bytes32(bytes(name));
             if (i == 100) {
                 vm.prank(operator);
@@ -103,6 +104,7 @@ contract RolloutPlanTest is Stack {
     }
 
     function agent(uint256 i) internal pure returns (address) {
+        // forge-lint: disable-next-line(unsafe-typecast)
         return address(uint160(0xA6E000 + i));
     }
 }
