@@ -296,6 +296,34 @@ mod tests {
     }
 
     #[test]
+    fn racing_reports_for_one_step_sign_once() {
+        // Eight threads race different payloads for the same step: exactly one may win.
+        let dir = tempfile::tempdir().unwrap();
+        let guard = std::sync::Arc::new(SigningGuard::open(dir.path().join("g.sqlite")).unwrap());
+        let s = site("edge-1");
+        let results: Vec<_> = (0..8u8)
+            .map(|i| {
+                let guard = guard.clone();
+                std::thread::spawn(move || {
+                    guard.check_and_record(s, 1, 4, ReportKind::Step, B256::repeat_byte(i))
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .collect();
+        let won = results
+            .iter()
+            .filter(|r| matches!(r, Ok(GuardDecision::New)))
+            .count();
+        let refused = results
+            .iter()
+            .filter(|r| matches!(r, Err(Error::GuardConflict { .. })))
+            .count();
+        assert_eq!((won, refused), (1, 7), "{results:?}");
+    }
+
+    #[test]
     fn second_holder_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("guard.sqlite");

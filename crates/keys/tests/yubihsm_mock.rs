@@ -230,3 +230,30 @@ async fn key_without_sign_capability_is_refused_at_open() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_signing_is_serialised_per_device() {
+    // 32 tasks sign at once through one session; the device lock keeps the encrypted channel
+    // consistent, and every signature must still recover.
+    let config = SignerConfig::Mockhsm(MockHsmConfig {
+        device: "concurrent".into(),
+        key_id: 21,
+        secret_key_file: None,
+    });
+    let signer = config.open().await.unwrap();
+    let tasks: Vec<_> = (0..32u32)
+        .map(|i| {
+            let signer = signer.clone();
+            tokio::spawn(async move {
+                let hash = alloy::primitives::keccak256(i.to_be_bytes());
+                let sig = alloy::signers::Signer::sign_hash(&signer, &hash)
+                    .await
+                    .unwrap();
+                sig.recover_address_from_prehash(&hash).unwrap() == signer.address()
+            })
+        })
+        .collect();
+    for task in tasks {
+        assert!(task.await.unwrap());
+    }
+}
