@@ -102,8 +102,8 @@ contract Council is ICouncil, Votes {
     function _addMember(address member) private {
         if (member == address(0)) revert CouncilZeroAddress();
         if (!_members.add(member)) revert CouncilAlreadyMember(member);
-        // Unit first (its delegate is still unset or already `member`), then the self-delegation,
-        // which moves exactly the one unit: the member ends with one vote, never two.
+        // Unit first (its delegate is still unset, or already `member` after a removal), then the
+        // self-delegation, which moves exactly the one unit: one vote, never two (RegressCouncilReaddVotes).
         _transferVotingUnits(address(0), member, 1);
         if (delegates(member) != member) _delegate(member, member);
         emit MemberAdded(member);
