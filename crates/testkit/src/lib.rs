@@ -6,8 +6,10 @@
 //! whole proposal. [`GovernedSystem`] wires the production path instead (Timelock + Council +
 //! Governor, every change by proposal) for tests that look at approvals' provenance.
 
+pub mod agent;
 pub mod governed;
 
+pub use agent::{AgentConfig, EventMode};
 pub use governed::{GovernanceTiming, Governed, GovernedSystem};
 
 use std::path::PathBuf;
