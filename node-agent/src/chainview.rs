@@ -55,7 +55,12 @@ pub struct ChainView {
 impl ChainView {
     /// A view of `site` on the given contracts.
     pub fn new(endpoints: Arc<Endpoints>, rollout: Address, registry: Address, site: B256) -> Self {
-        Self { endpoints, rollout, registry, site }
+        Self {
+            endpoints,
+            rollout,
+            registry,
+            site,
+        }
     }
 
     /// The endpoints.
@@ -64,7 +69,12 @@ impl ChainView {
     }
 
     /// Raw `eth_call` (optionally from an address), returning the revert data on revert.
-    pub async fn call_raw(&self, to: Address, from: Option<Address>, data: Bytes) -> Result<std::result::Result<Bytes, Bytes>> {
+    pub async fn call_raw(
+        &self,
+        to: Address,
+        from: Option<Address>,
+        data: Bytes,
+    ) -> Result<std::result::Result<Bytes, Bytes>> {
         let mut req = TransactionRequest::default().to(to).input(data.into());
         if let Some(f) = from {
             req = req.from(f);
@@ -87,19 +97,34 @@ impl ChainView {
         Ok(res)
     }
 
-    async fn view<C: SolCall>(&self, to: Address, name: &'static str, call: C) -> Result<C::Return> {
+    async fn view<C: SolCall>(
+        &self,
+        to: Address,
+        name: &'static str,
+        call: C,
+    ) -> Result<C::Return> {
         match self.call_raw(to, None, call.abi_encode().into()).await? {
-            Ok(bytes) => C::abi_decode_returns(&bytes).map_err(|e| Error::Contract { call: name, message: e.to_string() }),
+            Ok(bytes) => C::abi_decode_returns(&bytes).map_err(|e| Error::Contract {
+                call: name,
+                message: e.to_string(),
+            }),
             Err(data) => Err(Error::Contract {
                 call: name,
-                message: sankofa_abi::revert::decode(&data).unwrap_or_else(|| format!("reverted with {data}")),
+                message: sankofa_abi::revert::decode(&data)
+                    .unwrap_or_else(|| format!("reverted with {data}")),
             }),
         }
     }
 
     /// `Rollout.deployment(site)`.
     pub async fn deployment(&self) -> Result<OnChainDeployment> {
-        let d = self.view(self.rollout, "Rollout.deployment", Rollout::deploymentCall { site: self.site }).await?;
+        let d = self
+            .view(
+                self.rollout,
+                "Rollout.deployment",
+                Rollout::deploymentCall { site: self.site },
+            )
+            .await?;
         Ok(OnChainDeployment {
             wave: d.waveId,
             next_step: d.nextStep,
@@ -110,7 +135,13 @@ impl ChainView {
 
     /// `Rollout.wave(id)`.
     pub async fn wave(&self, wave: u32) -> Result<WaveInfo> {
-        let w = self.view(self.rollout, "Rollout.wave", Rollout::waveCall { waveId: wave }).await?;
+        let w = self
+            .view(
+                self.rollout,
+                "Rollout.wave",
+                Rollout::waveCall { waveId: wave },
+            )
+            .await?;
         Ok(WaveInfo {
             not_before: w.notBefore,
             expiry: w.expiry,
@@ -124,7 +155,13 @@ impl ChainView {
 
     /// `(tier, status, agent)` of the site from the registry.
     pub async fn site(&self) -> Result<(u8, u8, Address)> {
-        let s = self.view(self.registry, "SiteRegistry.site", SiteRegistry::siteCall { id: self.site }).await?;
+        let s = self
+            .view(
+                self.registry,
+                "SiteRegistry.site",
+                SiteRegistry::siteCall { id: self.site },
+            )
+            .await?;
         Ok((s.tier, s.status, s.agent))
     }
 
@@ -136,17 +173,21 @@ impl ChainView {
             .topic1(B256::from(alloy::primitives::U256::from(wave)))
             .from_block(block)
             .to_block(block);
-        let logs = self.endpoints.call("eth_getLogs", |p| {
-            let f = filter.clone();
-            async move { p.get_logs(&f).await }
-        })
-        .await?;
+        let logs = self
+            .endpoints
+            .call("eth_getLogs", |p| {
+                let f = filter.clone();
+                async move { p.get_logs(&f).await }
+            })
+            .await?;
         let log = logs.first().ok_or_else(|| Error::Contract {
             call: "WaveApproved lookup",
             message: format!("no WaveApproved event for wave {wave} in block {block}"),
         })?;
-        let ev = Rollout::WaveApproved::decode_log(&log.inner)
-            .map_err(|e| Error::Contract { call: "WaveApproved decode", message: e.to_string() })?;
+        let ev = Rollout::WaveApproved::decode_log(&log.inner).map_err(|e| Error::Contract {
+            call: "WaveApproved decode",
+            message: e.to_string(),
+        })?;
         Ok(ev.data.planUri)
     }
 
@@ -155,10 +196,14 @@ impl ChainView {
     pub async fn now(&self) -> Result<u64> {
         let block = self
             .endpoints
-            .call("eth_getBlockByNumber", |p| async move { p.get_block_by_number(BlockNumberOrTag::Latest).await })
+            .call("eth_getBlockByNumber", |p| async move {
+                p.get_block_by_number(BlockNumberOrTag::Latest).await
+            })
             .await?;
         let chain = block.map_or(0, |b| b.header.timestamp);
-        let wall = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
         Ok(chain.max(wall))
     }
 }

@@ -9,7 +9,13 @@ use clap::{Parser, Subcommand};
 #[command(name = "sankofa-agent", version)]
 pub struct Cli {
     /// The config file.
-    #[arg(long, short, global = true, env = "SANKOFA_AGENT_CONFIG", default_value = "/etc/sankofa/agent.toml")]
+    #[arg(
+        long,
+        short,
+        global = true,
+        env = "SANKOFA_AGENT_CONFIG",
+        default_value = "/etc/sankofa/agent.toml"
+    )]
     pub config: PathBuf,
     /// What to do.
     #[command(subcommand)]

@@ -272,42 +272,66 @@ pub struct Config {
 impl Config {
     /// Reads and validates `path`.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Config { path: path.to_owned(), key: String::new(), message: format!("cannot read: {e}") })?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
+            path: path.to_owned(),
+            key: String::new(),
+            message: format!("cannot read: {e}"),
+        })?;
         Self::parse(path, &text)
     }
 
     /// Parses and validates config text (`path` is only used in messages).
     pub fn parse(path: &Path, text: &str) -> Result<Self> {
-        let raw: RawConfig = toml::from_str(text)
-            .map_err(|e| Error::Config { path: path.to_owned(), key: String::new(), message: e.to_string() })?;
-        let bad = |key: &str, message: String| Error::Config { path: path.to_owned(), key: key.to_owned(), message };
-        let site_id = sankofa_abi::ids::site_id(&raw.site.name).map_err(|e| bad("site.name", e.to_string()))?;
+        let raw: RawConfig = toml::from_str(text).map_err(|e| Error::Config {
+            path: path.to_owned(),
+            key: String::new(),
+            message: e.to_string(),
+        })?;
+        let bad = |key: &str, message: String| Error::Config {
+            path: path.to_owned(),
+            key: key.to_owned(),
+            message,
+        };
+        let site_id = sankofa_abi::ids::site_id(&raw.site.name)
+            .map_err(|e| bad("site.name", e.to_string()))?;
         if !raw.site.parent.is_empty() {
-            sankofa_abi::ids::site_id(&raw.site.parent).map_err(|e| bad("site.parent", e.to_string()))?;
+            sankofa_abi::ids::site_id(&raw.site.parent)
+                .map_err(|e| bad("site.parent", e.to_string()))?;
         }
         let addr = |key: &str, v: &str| -> Result<Address> {
-            v.parse::<Address>().map_err(|e| bad(key, format!("`{v}` is not an address: {e}")))
+            v.parse::<Address>()
+                .map_err(|e| bad(key, format!("`{v}` is not an address: {e}")))
         };
         let rollout = addr("chain.rollout", &raw.chain.rollout)?;
         let registry = addr("chain.registry", &raw.chain.registry)?;
         if raw.chain.chain_id == 0 {
-            return Err(bad("chain.chain_id", "must be the network's chain id (non-zero)".into()));
+            return Err(bad(
+                "chain.chain_id",
+                "must be the network's chain id (non-zero)".into(),
+            ));
         }
         if raw.rpc.is_empty() {
-            return Err(bad("rpc", "add at least one [[rpc]] endpoint with an `http` url".into()));
+            return Err(bad(
+                "rpc",
+                "add at least one [[rpc]] endpoint with an `http` url".into(),
+            ));
         }
         let mut endpoints = Vec::new();
         for (i, r) in raw.rpc.iter().enumerate() {
             endpoints.push(
-                Endpoint::parse(&r.name, &r.http, r.ws.as_deref()).map_err(|e| bad(&format!("rpc[{i}]"), e.to_string()))?,
+                Endpoint::parse(&r.name, &r.http, r.ws.as_deref())
+                    .map_err(|e| bad(&format!("rpc[{i}]"), e.to_string()))?,
             );
         }
         let ev = &raw.events;
         let mode = match ev.mode.as_str() {
             "subscribe" => {
                 if !endpoints.iter().any(|e| e.ws.is_some()) {
-                    return Err(bad("events.mode", "`subscribe` needs a `ws` url on at least one [[rpc]]; or use `poll`".into()));
+                    return Err(bad(
+                        "events.mode",
+                        "`subscribe` needs a `ws` url on at least one [[rpc]]; or use `poll`"
+                            .into(),
+                    ));
                 }
                 StreamMode::Subscribe
             }
@@ -320,7 +344,12 @@ impl Config {
                     jitter: Duration::from_millis(ev.poll_jitter_ms),
                 }
             }
-            other => return Err(bad("events.mode", format!("`{other}`: expected `subscribe` or `poll`"))),
+            other => {
+                return Err(bad(
+                    "events.mode",
+                    format!("`{other}`: expected `subscribe` or `poll`"),
+                ));
+            }
         };
         if ev.max_logs_range == 0 {
             return Err(bad("events.max_logs_range", "must be >= 1".into()));
@@ -335,34 +364,66 @@ impl Config {
             "eip1559" => FeeMode::Eip1559,
             "legacy" => FeeMode::Legacy,
             "legacy-zero" => FeeMode::LegacyZero,
-            other => return Err(bad("tx.fee_mode", format!("`{other}`: expected `eip1559`, `legacy` or `legacy-zero`"))),
+            other => {
+                return Err(bad(
+                    "tx.fee_mode",
+                    format!("`{other}`: expected `eip1559`, `legacy` or `legacy-zero`"),
+                ));
+            }
         };
         if raw.tx.gas_limit_fallback < 21_000 {
-            return Err(bad("tx.gas_limit_fallback", "must be at least 21000".into()));
+            return Err(bad(
+                "tx.gas_limit_fallback",
+                "must be at least 21000".into(),
+            ));
         }
         if raw.tx.receipt_timeout_secs == 0 {
             return Err(bad("tx.receipt_timeout_secs", "must be > 0".into()));
         }
         if !raw.state_dir.is_absolute() {
-            return Err(bad("state_dir", format!("`{}` must be an absolute path", raw.state_dir.display())));
+            return Err(bad(
+                "state_dir",
+                format!("`{}` must be an absolute path", raw.state_dir.display()),
+            ));
         }
-        let sandbox_root = raw.executor.sandbox_root.clone().unwrap_or_else(|| raw.state_dir.join("sandbox"));
+        let sandbox_root = raw
+            .executor
+            .sandbox_root
+            .clone()
+            .unwrap_or_else(|| raw.state_dir.join("sandbox"));
         if !sandbox_root.is_absolute() {
-            return Err(bad("executor.sandbox_root", "must be an absolute path".into()));
+            return Err(bad(
+                "executor.sandbox_root",
+                "must be an absolute path".into(),
+            ));
         }
-        let plan_cache = raw.executor.plan_cache.clone().unwrap_or_else(|| raw.state_dir.join("plans"));
+        let plan_cache = raw
+            .executor
+            .plan_cache
+            .clone()
+            .unwrap_or_else(|| raw.state_dir.join("plans"));
         let metrics = raw
             .metrics
             .listen
             .as_deref()
-            .map(|l| l.parse::<SocketAddr>().map_err(|e| bad("metrics.listen", format!("`{l}`: {e} (use host:port)"))))
+            .map(|l| {
+                l.parse::<SocketAddr>()
+                    .map_err(|e| bad("metrics.listen", format!("`{l}`: {e} (use host:port)")))
+            })
             .transpose()?;
         let log_format = match raw.log.format.as_str() {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
-            other => return Err(bad("log.format", format!("`{other}`: expected `text` or `json`"))),
+            other => {
+                return Err(bad(
+                    "log.format",
+                    format!("`{other}`: expected `text` or `json`"),
+                ));
+            }
         };
-        raw.signer.validate().map_err(|e| bad("signer", e.to_string()))?;
+        raw.signer
+            .validate()
+            .map_err(|e| bad("signer", e.to_string()))?;
         Ok(Self {
             path: path.to_owned(),
             state_dir: raw.state_dir,
@@ -412,6 +473,7 @@ impl Config {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -441,25 +503,43 @@ password_file = "credential:agent-key-password"
         assert_eq!(c.site_name, "edge-lagos-01");
         assert_eq!(c.mode, StreamMode::Subscribe);
         assert_eq!(c.max_logs_range, 5000);
-        assert_eq!(c.sandbox_root, PathBuf::from("/var/lib/sankofa-agent/sandbox"));
+        assert_eq!(
+            c.sandbox_root,
+            PathBuf::from("/var/lib/sankofa-agent/sandbox")
+        );
     }
 
     #[test]
     fn unknown_key_is_rejected_with_its_name() {
         let text = GOOD.replace("[site]", "[site]\ncolour = \"red\"");
-        let err = Config::parse(Path::new("agent.toml"), &text).unwrap_err().to_string();
-        assert!(err.contains("colour") && err.contains("agent.toml"), "{err}");
+        let err = Config::parse(Path::new("agent.toml"), &text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("colour") && err.contains("agent.toml"),
+            "{err}"
+        );
     }
 
     #[test]
     fn bad_values_name_the_key() {
         for (from, to, key) in [
             ("chain_id = 31337", "chain_id = 0", "chain.chain_id"),
-            ("rollout = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"", "rollout = \"nope\"", "chain.rollout"),
-            ("name = \"edge-lagos-01\"", "name = \"Edge Lagos\"", "site.name"),
+            (
+                "rollout = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"",
+                "rollout = \"nope\"",
+                "chain.rollout",
+            ),
+            (
+                "name = \"edge-lagos-01\"",
+                "name = \"Edge Lagos\"",
+                "site.name",
+            ),
             ("ws = \"ws://127.0.0.1:8545\"", "", "events.mode"),
         ] {
-            let err = Config::parse(Path::new("agent.toml"), &GOOD.replace(from, to)).unwrap_err().to_string();
+            let err = Config::parse(Path::new("agent.toml"), &GOOD.replace(from, to))
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(key), "{key}: {err}");
         }
     }

@@ -71,23 +71,40 @@ pub fn decode(log: &Log) -> Option<SiteEvent> {
     Some(match topic0 {
         t if t == Rollout::DeploymentApproved::SIGNATURE_HASH => {
             let e = Rollout::DeploymentApproved::decode_log(inner).ok()?;
-            SiteEvent::Approved { wave: e.waveId, plan_hash: e.planHash }
+            SiteEvent::Approved {
+                wave: e.waveId,
+                plan_hash: e.planHash,
+            }
         }
         t if t == Rollout::DeploymentCancelled::SIGNATURE_HASH => {
             let e = Rollout::DeploymentCancelled::decode_log(inner).ok()?;
-            SiteEvent::Cancelled { wave: e.waveId, reason: e.reason }
+            SiteEvent::Cancelled {
+                wave: e.waveId,
+                reason: e.reason,
+            }
         }
         t if t == Rollout::RollbackOrdered::SIGNATURE_HASH => {
             let e = Rollout::RollbackOrdered::decode_log(inner).ok()?;
-            SiteEvent::RollbackOrdered { wave: e.waveId, reason: e.reason }
+            SiteEvent::RollbackOrdered {
+                wave: e.waveId,
+                reason: e.reason,
+            }
         }
         t if t == Rollout::StepReported::SIGNATURE_HASH => {
             let e = Rollout::StepReported::decode_log(inner).ok()?;
-            SiteEvent::StepReported { wave: e.waveId, step: e.step, status: e.status }
+            SiteEvent::StepReported {
+                wave: e.waveId,
+                step: e.step,
+                status: e.status,
+            }
         }
         t if t == Rollout::RollbackStepReported::SIGNATURE_HASH => {
             let e = Rollout::RollbackStepReported::decode_log(inner).ok()?;
-            SiteEvent::RollbackStepReported { wave: e.waveId, step: e.step, status: e.status }
+            SiteEvent::RollbackStepReported {
+                wave: e.waveId,
+                step: e.step,
+                status: e.status,
+            }
         }
         _ => return None,
     })
@@ -113,7 +130,10 @@ pub struct Planner {
 impl Planner {
     /// Runs until shutdown; the stream ending is an error (a critical task died).
     pub async fn run(mut self, shutdown: CancellationToken) -> Result<()> {
-        let period = self.notifier.watchdog_interval().unwrap_or(Duration::from_secs(5));
+        let period = self
+            .notifier
+            .watchdog_interval()
+            .unwrap_or(Duration::from_secs(5));
         let mut tick = tokio::time::interval(period);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -133,7 +153,10 @@ impl Planner {
                 if shutdown.is_cancelled() {
                     return Ok(());
                 }
-                return Err(Error::Exec { step: "events".into(), message: "the log stream stopped".into() });
+                return Err(Error::Exec {
+                    step: "events".into(),
+                    message: "the log stream stopped".into(),
+                });
             };
             match ev {
                 StreamEvent::Log(log) => {
@@ -170,7 +193,10 @@ impl Planner {
             log.log_index.unwrap_or_default(),
         );
         let block = log.block_number.unwrap_or_default();
-        let new = self.journal.call(move |j| j.handle_event(key, block, ev)).await?;
+        let new = self
+            .journal
+            .call(move |j| j.handle_event(key, block, ev))
+            .await?;
         if new {
             tracing::info!(target: "agent::events", ?ev, block, "event handled");
             self.wake.notify_one();

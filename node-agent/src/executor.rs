@@ -62,7 +62,10 @@ pub struct Job<'a> {
 }
 
 fn exec_err(step: &str, message: String) -> Error {
-    Error::Exec { step: step.to_owned(), message }
+    Error::Exec {
+        step: step.to_owned(),
+        message,
+    }
 }
 
 /// Runs a job to completion. `Err(Error::Shutdown)` if shutdown interrupted an attempt beyond
@@ -71,16 +74,29 @@ pub async fn run(job: &Job<'_>, shutdown: &CancellationToken) -> Result<Outcome>
     if let Some(dir) = job.log.parent() {
         tokio::fs::create_dir_all(dir)
             .await
-            .map_err(|source| Error::Io { what: "creating log directory", path: dir.to_owned(), source })?;
+            .map_err(|source| Error::Io {
+                what: "creating log directory",
+                path: dir.to_owned(),
+                source,
+            })?;
     }
-    let file = std::fs::File::create(job.log)
-        .map_err(|source| Error::Io { what: "creating step log", path: job.log.to_owned(), source })?;
+    let file = std::fs::File::create(job.log).map_err(|source| Error::Io {
+        what: "creating step log",
+        path: job.log.to_owned(),
+        source,
+    })?;
     drop(file);
     let mut attempts = 0;
     let mut backoff = job.backoff;
     let exit = loop {
         attempts += 1;
-        append(job.log, &format!("# attempt {attempts}: {} {:?}\n", job.cmd.program, job.cmd.args))?;
+        append(
+            job.log,
+            &format!(
+                "# attempt {attempts}: {} {:?}\n",
+                job.cmd.program, job.cmd.args
+            ),
+        )?;
         let exit = attempt(job, shutdown).await?;
         append(job.log, &format!("# attempt {attempts} ended: {exit:?}\n"))?;
         if exit == Exit::Success || attempts > job.retries || shutdown.is_cancelled() {
@@ -89,10 +105,17 @@ pub async fn run(job: &Job<'_>, shutdown: &CancellationToken) -> Result<Outcome>
         tokio::time::sleep(backoff).await;
         backoff = backoff.saturating_mul(2);
     };
-    let bytes = tokio::fs::read(job.log)
-        .await
-        .map_err(|source| Error::Io { what: "reading step log", path: job.log.to_owned(), source })?;
-    Ok(Outcome { exit, attempts, digest: keccak256(&bytes), log: job.log.to_owned() })
+    let bytes = tokio::fs::read(job.log).await.map_err(|source| Error::Io {
+        what: "reading step log",
+        path: job.log.to_owned(),
+        source,
+    })?;
+    Ok(Outcome {
+        exit,
+        attempts,
+        digest: keccak256(&bytes),
+        log: job.log.to_owned(),
+    })
 }
 
 fn append(path: &Path, line: &str) -> Result<()> {
@@ -100,21 +123,40 @@ fn append(path: &Path, line: &str) -> Result<()> {
     let mut f = std::fs::OpenOptions::new()
         .append(true)
         .open(path)
-        .map_err(|source| Error::Io { what: "opening step log", path: path.to_owned(), source })?;
-    f.write_all(line.as_bytes()).map_err(|source| Error::Io { what: "writing step log", path: path.to_owned(), source })
+        .map_err(|source| Error::Io {
+            what: "opening step log",
+            path: path.to_owned(),
+            source,
+        })?;
+    f.write_all(line.as_bytes()).map_err(|source| Error::Io {
+        what: "writing step log",
+        path: path.to_owned(),
+        source,
+    })
 }
 
 async fn attempt(job: &Job<'_>, shutdown: &CancellationToken) -> Result<Exit> {
     let log = std::fs::OpenOptions::new()
         .append(true)
         .open(job.log)
-        .map_err(|source| Error::Io { what: "opening step log", path: job.log.to_owned(), source })?;
-    let log2 = log.try_clone().map_err(|source| Error::Io { what: "opening step log", path: job.log.to_owned(), source })?;
+        .map_err(|source| Error::Io {
+            what: "opening step log",
+            path: job.log.to_owned(),
+            source,
+        })?;
+    let log2 = log.try_clone().map_err(|source| Error::Io {
+        what: "opening step log",
+        path: job.log.to_owned(),
+        source,
+    })?;
     let mut cmd = tokio::process::Command::new(&job.cmd.program);
     cmd.args(&job.cmd.args)
         .current_dir(job.cwd)
         .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into()))
+        .env(
+            "PATH",
+            std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into()),
+        )
         .env("LANG", "C.UTF-8")
         .envs(job.base_env)
         .envs(&job.cmd.env)
@@ -136,7 +178,9 @@ async fn attempt(job: &Job<'_>, shutdown: &CancellationToken) -> Result<Exit> {
             Ok(())
         });
     }
-    let mut child = cmd.spawn().map_err(|e| exec_err(job.step, format!("cannot start `{}`: {e}", job.cmd.program)))?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| exec_err(job.step, format!("cannot start `{}`: {e}", job.cmd.program)))?;
     let pid = child.id();
     let started = Instant::now();
     let deadline = tokio::time::sleep(job.timeout);
@@ -161,7 +205,11 @@ async fn attempt(job: &Job<'_>, shutdown: &CancellationToken) -> Result<Exit> {
             return Err(Error::Shutdown);
         }
     };
-    Ok(if status.success() { Exit::Success } else { Exit::Failed(status.to_string()) })
+    Ok(if status.success() {
+        Exit::Success
+    } else {
+        Exit::Failed(status.to_string())
+    })
 }
 
 fn kill_group(pid: Option<u32>) {
@@ -175,18 +223,26 @@ fn kill_group(pid: Option<u32>) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     fn resolved(script: &str) -> Resolved {
-        Resolved { program: "/bin/sh".into(), args: vec!["-c".into(), script.into()], env: BTreeMap::new() }
+        Resolved {
+            program: "/bin/sh".into(),
+            args: vec!["-c".into(), script.into()],
+            env: BTreeMap::new(),
+        }
     }
 
     #[tokio::test]
     async fn retries_then_succeeds_and_digest_covers_output() {
         let dir = tempfile::tempdir().unwrap();
         let counter = dir.path().join("n");
-        let cmd = resolved(&format!("echo run >> {0}; test $(wc -l < {0}) -ge 2", counter.display()));
+        let cmd = resolved(&format!(
+            "echo run >> {0}; test $(wc -l < {0}) -ge 2",
+            counter.display()
+        ));
         let log = dir.path().join("s.log");
         let env = BTreeMap::new();
         let job = Job {
@@ -227,6 +283,9 @@ mod tests {
         let out = run(&job, &CancellationToken::new()).await.unwrap();
         assert_eq!(out.exit, Exit::TimedOut);
         tokio::time::sleep(Duration::from_millis(2500)).await;
-        assert!(!marker.exists(), "the background child survived the timeout");
+        assert!(
+            !marker.exists(),
+            "the background child survived the timeout"
+        );
     }
 }

@@ -15,10 +15,20 @@ const MAX_PLAN_BYTES: usize = 1 << 20;
 
 /// Reads the raw bytes behind `uri`.
 pub async fn fetch_bytes(uri: &str, timeout: Duration) -> Result<Vec<u8>> {
-    let err = |message: String| Error::PlanFetch { uri: uri.to_owned(), message };
+    let err = |message: String| Error::PlanFetch {
+        uri: uri.to_owned(),
+        message,
+    };
     if uri.starts_with("http://") || uri.starts_with("https://") {
-        let client = reqwest::Client::builder().timeout(timeout).build().map_err(|e| err(e.to_string()))?;
-        let resp = client.get(uri).send().await.map_err(|e| err(e.to_string()))?;
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .build()
+            .map_err(|e| err(e.to_string()))?;
+        let resp = client
+            .get(uri)
+            .send()
+            .await
+            .map_err(|e| err(e.to_string()))?;
         if !resp.status().is_success() {
             return Err(err(format!("HTTP {}", resp.status())));
         }
@@ -30,9 +40,13 @@ pub async fn fetch_bytes(uri: &str, timeout: Duration) -> Result<Vec<u8>> {
     }
     let path = PathBuf::from(uri.strip_prefix("file://").unwrap_or(uri));
     if !path.is_absolute() {
-        return Err(err("a plan uri must be an absolute path, file://, http:// or https://".into()));
+        return Err(err(
+            "a plan uri must be an absolute path, file://, http:// or https://".into(),
+        ));
     }
-    let bytes = tokio::fs::read(&path).await.map_err(|e| err(e.to_string()))?;
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(|e| err(e.to_string()))?;
     if bytes.len() > MAX_PLAN_BYTES {
         return Err(err(format!("larger than {MAX_PLAN_BYTES} bytes")));
     }
@@ -59,7 +73,12 @@ pub enum Fetched {
 }
 
 /// Fetches the plan approved as `expected`, using and filling the cache in `cache_dir`.
-pub async fn fetch_plan(uri: &str, expected: B256, cache_dir: &Path, timeout: Duration) -> Result<Fetched> {
+pub async fn fetch_plan(
+    uri: &str,
+    expected: B256,
+    cache_dir: &Path,
+    timeout: Duration,
+) -> Result<Fetched> {
     let cached = cache_dir.join(format!("{expected}.toml"));
     let bytes = match tokio::fs::read(&cached).await {
         Ok(b) if plan_hash(&b) == expected => b,
@@ -71,13 +90,34 @@ pub async fn fetch_plan(uri: &str, expected: B256, cache_dir: &Path, timeout: Du
     }
     let loaded = match Plan::parse(uri, &bytes) {
         Ok(p) => p,
-        Err(e) => return Ok(Fetched::Invalid { message: e.to_string(), actual }),
+        Err(e) => {
+            return Ok(Fetched::Invalid {
+                message: e.to_string(),
+                actual,
+            });
+        }
     };
     tokio::fs::create_dir_all(cache_dir)
         .await
-        .map_err(|source| Error::Io { what: "creating plan cache", path: cache_dir.to_owned(), source })?;
+        .map_err(|source| Error::Io {
+            what: "creating plan cache",
+            path: cache_dir.to_owned(),
+            source,
+        })?;
     let tmp = cache_dir.join(format!(".{expected}.tmp"));
-    tokio::fs::write(&tmp, &bytes).await.map_err(|source| Error::Io { what: "writing", path: tmp.clone(), source })?;
-    tokio::fs::rename(&tmp, &cached).await.map_err(|source| Error::Io { what: "renaming", path: cached.clone(), source })?;
+    tokio::fs::write(&tmp, &bytes)
+        .await
+        .map_err(|source| Error::Io {
+            what: "writing",
+            path: tmp.clone(),
+            source,
+        })?;
+    tokio::fs::rename(&tmp, &cached)
+        .await
+        .map_err(|source| Error::Io {
+            what: "renaming",
+            path: cached.clone(),
+            source,
+        })?;
     Ok(Fetched::Verified(Box::new(loaded)))
 }

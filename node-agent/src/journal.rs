@@ -222,34 +222,58 @@ pub struct Journal {
 }
 
 fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 impl Journal {
     /// Opens or creates the journal.
     pub fn open(path: &Path) -> Result<Self> {
-        let err = |source| Error::Journal { path: path.to_owned(), source };
+        let err = |source| Error::Journal {
+            path: path.to_owned(),
+            source,
+        };
         let conn = Connection::open(path).map_err(err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(err)?;
-        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;").map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(err)?;
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")
+            .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
-        Ok(Self { path: path.to_owned(), conn: Mutex::new(conn) })
+        Ok(Self {
+            path: path.to_owned(),
+            conn: Mutex::new(conn),
+        })
     }
 
     /// Opens an existing journal read-only (for `status` while the agent runs).
     pub fn open_read_only(path: &Path) -> Result<Self> {
-        let err = |source| Error::Journal { path: path.to_owned(), source };
-        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(err)?;
+        let err = |source| Error::Journal {
+            path: path.to_owned(),
+            source,
+        };
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(err)?;
         let initialised: i64 = conn
-            .query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'", [], |r| r.get(0))
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
+                [],
+                |r| r.get(0),
+            )
             .map_err(err)?;
         if initialised == 0 {
             // The agent created the file but not its tables yet: an empty journal.
             let empty = Connection::open_in_memory().map_err(err)?;
             empty.execute_batch(SCHEMA).map_err(err)?;
-            return Ok(Self { path: path.to_owned(), conn: Mutex::new(empty) });
+            return Ok(Self {
+                path: path.to_owned(),
+                conn: Mutex::new(empty),
+            });
         }
-        Ok(Self { path: path.to_owned(), conn: Mutex::new(conn) })
+        Ok(Self {
+            path: path.to_owned(),
+            conn: Mutex::new(conn),
+        })
     }
 
     /// Runs `f` on the blocking pool.
@@ -261,18 +285,27 @@ impl Journal {
         let me = self.clone();
         tokio::task::spawn_blocking(move || f(&me))
             .await
-            .map_err(|e| Error::Exec { step: "journal".into(), message: format!("journal task failed: {e}") })?
+            .map_err(|e| Error::Exec {
+                step: "journal".into(),
+                message: format!("journal task failed: {e}"),
+            })?
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut conn).map_err(|source| Error::Journal { path: self.path.clone(), source })
+        f(&mut conn).map_err(|source| Error::Journal {
+            path: self.path.clone(),
+            source,
+        })
     }
 
     /// The persisted cursor.
     pub fn cursor(&self) -> Result<Option<BlockRef>> {
         let v: Option<String> = self.with(|c| {
-            c.query_row("SELECT value FROM meta WHERE key = 'cursor'", [], |r| r.get(0)).optional()
+            c.query_row("SELECT value FROM meta WHERE key = 'cursor'", [], |r| {
+                r.get(0)
+            })
+            .optional()
         })?;
         Ok(v.and_then(|s| serde_json::from_str(&s).ok()))
     }
@@ -346,7 +379,10 @@ impl Journal {
 
     /// Number of distinct logs handled (for status and tests).
     pub fn events_handled(&self) -> Result<u64> {
-        self.with(|c| c.query_row("SELECT COUNT(*) FROM events", [], |r| r.get::<_, i64>(0)).map(|n| n as u64))
+        self.with(|c| {
+            c.query_row("SELECT COUNT(*) FROM events", [], |r| r.get::<_, i64>(0))
+                .map(|n| n as u64)
+        })
     }
 
     /// Flags a cancel; false if unknown wave or already flagged.
@@ -374,7 +410,14 @@ impl Journal {
     }
 
     /// Stores the wave details looked up on chain.
-    pub fn set_wave_details(&self, wave: u32, uri: &str, step_count: u16, not_before: u64, expiry: u64) -> Result<()> {
+    pub fn set_wave_details(
+        &self,
+        wave: u32,
+        uri: &str,
+        step_count: u16,
+        not_before: u64,
+        expiry: u64,
+    ) -> Result<()> {
         self.with(|c| {
             c.execute(
                 "UPDATE deployments SET plan_uri = ?2, step_count = ?3, not_before = ?4, expiry = ?5, updated_at = ?6
@@ -413,12 +456,16 @@ impl Journal {
         })
     }
 
-    const COLS: &'static str = "wave, plan_hash, approved_block, plan_uri, step_count, not_before, expiry, state,
+    const COLS: &'static str =
+        "wave, plan_hash, approved_block, plan_uri, step_count, not_before, expiry, state,
                                 cancel_requested, rollback_requested, note";
 
     /// The newest deployment (the chain allows one at a time per site).
     pub fn latest(&self) -> Result<Option<Deployment>> {
-        let q = format!("SELECT {} FROM deployments ORDER BY wave DESC LIMIT 1", Self::COLS);
+        let q = format!(
+            "SELECT {} FROM deployments ORDER BY wave DESC LIMIT 1",
+            Self::COLS
+        );
         self.with(|c| c.query_row(&q, [], Self::row).optional())
     }
 
@@ -472,7 +519,15 @@ impl Journal {
     }
 
     /// Records a step's outcome (before it is reported).
-    pub fn step_finished(&self, wave: u32, kind: Kind, step: u16, name: &str, status: u8, digest: B256) -> Result<()> {
+    pub fn step_finished(
+        &self,
+        wave: u32,
+        kind: Kind,
+        step: u16,
+        name: &str,
+        status: u8,
+        digest: B256,
+    ) -> Result<()> {
         self.with(|c| {
             c.execute(
                 "INSERT INTO steps (wave, kind, step, name, state, status, digest, started_at, finished_at)
@@ -512,7 +567,15 @@ impl Journal {
     }
 
     /// Records a signed report transaction before it is broadcast.
-    pub fn report_signed(&self, wave: u32, kind: Kind, step: u16, status: u8, digest: B256, tx: &SignedTx) -> Result<()> {
+    pub fn report_signed(
+        &self,
+        wave: u32,
+        kind: Kind,
+        step: u16,
+        status: u8,
+        digest: B256,
+        tx: &SignedTx,
+    ) -> Result<()> {
         let json = serde_json::to_string(tx).unwrap_or_default();
         self.with(|c| {
             c.execute(
@@ -567,7 +630,14 @@ pub struct ReportJournal {
 
 impl sankofa_chain::TxJournal for ReportJournal {
     async fn record(&self, tx: &SignedTx) -> std::result::Result<(), String> {
-        let (wave, kind, step, status, digest, tx) = (self.wave, self.kind, self.step, self.status, self.digest, tx.clone());
+        let (wave, kind, step, status, digest, tx) = (
+            self.wave,
+            self.kind,
+            self.step,
+            self.status,
+            self.digest,
+            tx.clone(),
+        );
         self.journal
             .call(move |j| j.report_signed(wave, kind, step, status, digest, &tx))
             .await
@@ -576,6 +646,7 @@ impl sankofa_chain::TxJournal for ReportJournal {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -589,10 +660,14 @@ mod tests {
         assert!(!j.request_cancel(1, 0).unwrap());
         j.step_started(1, Kind::Step, 0, "a").unwrap();
         assert!(!j.step(1, Kind::Step, 0).unwrap().unwrap().finished);
-        j.step_finished(1, Kind::Step, 0, "a", 1, B256::repeat_byte(2)).unwrap();
+        j.step_finished(1, Kind::Step, 0, "a", 1, B256::repeat_byte(2))
+            .unwrap();
         let s = j.step(1, Kind::Step, 0).unwrap().unwrap();
         assert!(s.finished && s.status == Some(1) && s.digest == Some(B256::repeat_byte(2)));
-        let b = BlockRef { number: 5, hash: B256::repeat_byte(3) };
+        let b = BlockRef {
+            number: 5,
+            hash: B256::repeat_byte(3),
+        };
         j.set_cursor(b).unwrap();
         assert_eq!(j.cursor().unwrap(), Some(b));
         let latest = j.latest().unwrap().unwrap();

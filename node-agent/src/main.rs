@@ -1,6 +1,5 @@
 //! `sankofa-agent`: parse the command line, init tracing, run, map errors to the exit code.
 
-
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -14,7 +13,9 @@ fn init_tracing(format: LogFormat, filter: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(filter));
     // Under systemd, journald stamps each line itself and colours would be noise.
     let journald = std::env::var_os("JOURNAL_STREAM").is_some();
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match (format, journald) {
         (LogFormat::Json, _) => builder.json().init(),
         (LogFormat::Text, true) => builder.without_time().with_ansi(false).init(),
@@ -36,7 +37,10 @@ fn main() -> ExitCode {
 fn real_main(cli: Cli) -> anyhow::Result<()> {
     let cfg = Config::load(&cli.config)?;
     // One thread: the agent mostly waits, and 113 of them share a small host in the demo.
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().max_blocking_threads(4).build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .max_blocking_threads(4)
+        .build()?;
     match cli.command {
         Command::Run => {
             init_tracing(cfg.log_format, &cfg.log_filter);

@@ -83,23 +83,51 @@ pub struct Metrics {
 impl Metrics {
     /// Records an event-loop turn.
     pub fn touch(&self) {
-        self.last_loop.set(SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()));
+        self.last_loop.set(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        );
     }
 
     /// The text exposition.
     pub fn render(&self, site: &str) -> String {
         let mut s = String::new();
         let mut put = |name: &str, kind: &str, help: &str, samples: &[(&str, u64)]| {
-            s.push_str(&format!("# HELP sankofa_agent_{name} {help}\n# TYPE sankofa_agent_{name} {kind}\n"));
+            s.push_str(&format!(
+                "# HELP sankofa_agent_{name} {help}\n# TYPE sankofa_agent_{name} {kind}\n"
+            ));
             for (labels, v) in samples {
                 let sep = if labels.is_empty() { "" } else { "," };
-                s.push_str(&format!("sankofa_agent_{name}{{site=\"{site}\"{sep}{labels}}} {v}\n"));
+                s.push_str(&format!(
+                    "sankofa_agent_{name}{{site=\"{site}\"{sep}{labels}}} {v}\n"
+                ));
             }
         };
-        put("events_seen_total", "counter", "Contract logs received for this site.", &[("", self.events_seen.get())]);
-        put("reorgs_total", "counter", "Chain reorganisations detected.", &[("", self.reorgs.get())]);
-        put("chain_head", "gauge", "Chain head at the last checkpoint.", &[("", self.head.get())]);
-        put("cursor_block", "gauge", "Last block whose events are handled durably.", &[("", self.cursor.get())]);
+        put(
+            "events_seen_total",
+            "counter",
+            "Contract logs received for this site.",
+            &[("", self.events_seen.get())],
+        );
+        put(
+            "reorgs_total",
+            "counter",
+            "Chain reorganisations detected.",
+            &[("", self.reorgs.get())],
+        );
+        put(
+            "chain_head",
+            "gauge",
+            "Chain head at the last checkpoint.",
+            &[("", self.head.get())],
+        );
+        put(
+            "cursor_block",
+            "gauge",
+            "Last block whose events are handled durably.",
+            &[("", self.cursor.get())],
+        );
         put(
             "lag_blocks",
             "gauge",
@@ -117,9 +145,24 @@ impl Metrics {
                 ("outcome=\"rollback\"", self.rollback_steps.get()),
             ],
         );
-        put("plans_rejected_total", "counter", "Plans refused (hash mismatch or invalid).", &[("", self.plans_rejected.get())]);
-        put("reports_sent_total", "counter", "Step reports mined.", &[("", self.reports_sent.get())]);
-        put("reports_failed_total", "counter", "Step report attempts that failed.", &[("", self.reports_failed.get())]);
+        put(
+            "plans_rejected_total",
+            "counter",
+            "Plans refused (hash mismatch or invalid).",
+            &[("", self.plans_rejected.get())],
+        );
+        put(
+            "reports_sent_total",
+            "counter",
+            "Step reports mined.",
+            &[("", self.reports_sent.get())],
+        );
+        put(
+            "reports_failed_total",
+            "counter",
+            "Step report attempts that failed.",
+            &[("", self.reports_failed.get())],
+        );
         put(
             "signatures_total",
             "counter",
@@ -130,13 +173,20 @@ impl Metrics {
                 ("outcome=\"refused\"", self.signatures_refused.get()),
             ],
         );
-        put("ready", "gauge", "1 once the event stream is live.", &[("", self.ready.get())]);
+        put(
+            "ready",
+            "gauge",
+            "1 once the event stream is live.",
+            &[("", self.ready.get())],
+        );
         s
     }
 
     /// Healthy: ready and the event loop turned within `stale`.
     pub fn healthy(&self, stale: Duration) -> bool {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
         self.ready.get() == 1 && now.saturating_sub(self.last_loop.get()) <= stale.as_secs()
     }
 }
@@ -166,7 +216,10 @@ pub async fn serve(
             let (code, body) = match path {
                 "/metrics" => ("200 OK", m.render(&site)),
                 "/health" if m.healthy(stale) => ("200 OK", "ok\n".to_owned()),
-                "/health" => ("503 Service Unavailable", "not ready or event loop stalled\n".to_owned()),
+                "/health" => (
+                    "503 Service Unavailable",
+                    "not ready or event loop stalled\n".to_owned(),
+                ),
                 _ => ("404 Not Found", "try /metrics or /health\n".to_owned()),
             };
             let resp = format!(

@@ -106,12 +106,27 @@ pub struct Vars(pub BTreeMap<String, String>);
 
 impl Vars {
     /// The names every plan may use.
-    pub const NAMES: &'static [&'static str] =
-        &["site", "site_id", "tier", "region", "parent", "rpc_url", "root", "wave", "plan_hash", "chain_id"];
+    pub const NAMES: &'static [&'static str] = &[
+        "site",
+        "site_id",
+        "tier",
+        "region",
+        "parent",
+        "rpc_url",
+        "root",
+        "wave",
+        "plan_hash",
+        "chain_id",
+    ];
 
     /// Variables with placeholder values, to validate a plan before the real ones are known.
     pub fn placeholders() -> Self {
-        Self(Self::NAMES.iter().map(|n| ((*n).to_owned(), format!("<{n}>"))).collect())
+        Self(
+            Self::NAMES
+                .iter()
+                .map(|n| ((*n).to_owned(), format!("<{n}>")))
+                .collect(),
+        )
     }
 
     /// Replaces `{{name}}`; `{{{{` stays a literal `{{`.
@@ -132,7 +147,12 @@ impl Vars {
             let name = after[..end].trim();
             match self.0.get(name) {
                 Some(v) => out.push_str(v),
-                None => return Err(format!("unknown variable `{{{{{name}}}}}`; known: {}", Self::NAMES.join(", "))),
+                None => {
+                    return Err(format!(
+                        "unknown variable `{{{{{name}}}}}`; known: {}",
+                        Self::NAMES.join(", ")
+                    ));
+                }
             }
             rest = &after[end + 2..];
         }
@@ -169,15 +189,24 @@ pub fn plan_hash(bytes: &[u8]) -> B256 {
 impl Plan {
     /// Parses and validates plan bytes; `origin` names the source in errors.
     pub fn parse(origin: &str, bytes: &[u8]) -> Result<LoadedPlan> {
-        let bad = |message: String| Error::Plan { origin: origin.to_owned(), message };
+        let bad = |message: String| Error::Plan {
+            origin: origin.to_owned(),
+            message,
+        };
         let text = std::str::from_utf8(bytes).map_err(|e| bad(format!("not UTF-8: {e}")))?;
         let plan: Plan = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
         plan.validate(origin)?;
-        Ok(LoadedPlan { plan, hash: plan_hash(bytes) })
+        Ok(LoadedPlan {
+            plan,
+            hash: plan_hash(bytes),
+        })
     }
 
     fn validate(&self, origin: &str) -> Result<()> {
-        let bad = |message: String| Error::Plan { origin: origin.to_owned(), message };
+        let bad = |message: String| Error::Plan {
+            origin: origin.to_owned(),
+            message,
+        };
         if self.steps.is_empty() {
             return Err(bad("has no [[step]]".into()));
         }
@@ -188,8 +217,15 @@ impl Plan {
         let vars = Vars::placeholders();
         for (i, s) in self.steps.iter().enumerate() {
             let at = format!("step {i} `{}`", s.name);
-            if s.name.is_empty() || !s.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-                return Err(bad(format!("step {i}: name must be non-empty [A-Za-z0-9_-]")));
+            if s.name.is_empty()
+                || !s
+                    .name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return Err(bad(format!(
+                    "step {i}: name must be non-empty [A-Za-z0-9_-]"
+                )));
             }
             if !seen.insert(s.name.as_str()) {
                 return Err(bad(format!("{at}: duplicate step name")));
@@ -197,19 +233,33 @@ impl Plan {
             if s.timeout_secs == 0 {
                 return Err(bad(format!("{at}: timeout_secs must be > 0")));
             }
-            for (field, cmd) in [("run", Some(&s.run)), ("check", s.check.as_ref()), ("rollback", s.rollback.as_ref())] {
+            for (field, cmd) in [
+                ("run", Some(&s.run)),
+                ("check", s.check.as_ref()),
+                ("rollback", s.rollback.as_ref()),
+            ] {
                 let Some(cmd) = cmd else { continue };
-                self.resolve(cmd, s, &vars).map_err(|m| bad(format!("{at}: {field}: {m}")))?;
+                self.resolve(cmd, s, &vars)
+                    .map_err(|m| bad(format!("{at}: {field}: {m}")))?;
             }
         }
         Ok(())
     }
 
     /// Builds the process for `cmd` of `step` with `vars` substituted.
-    pub fn resolve(&self, cmd: &Cmd, step: &Step, vars: &Vars) -> std::result::Result<Resolved, String> {
+    pub fn resolve(
+        &self,
+        cmd: &Cmd,
+        step: &Step,
+        vars: &Vars,
+    ) -> std::result::Result<Resolved, String> {
         let (program, args) = match (&cmd.program, &cmd.shell) {
             (Some(p), None) => {
-                let args = cmd.args.iter().map(|a| vars.substitute(a)).collect::<std::result::Result<Vec<_>, _>>()?;
+                let args = cmd
+                    .args
+                    .iter()
+                    .map(|a| vars.substitute(a))
+                    .collect::<std::result::Result<Vec<_>, _>>()?;
                 (vars.substitute(p)?, args)
             }
             (None, Some(sh)) => {
@@ -219,7 +269,11 @@ impl Plan {
                 let script = if self.shell_prelude.is_empty() {
                     vars.substitute(sh)?
                 } else {
-                    format!("{}\n{}", vars.substitute(&self.shell_prelude)?, vars.substitute(sh)?)
+                    format!(
+                        "{}\n{}",
+                        vars.substitute(&self.shell_prelude)?,
+                        vars.substitute(sh)?
+                    )
                 };
                 ("/bin/sh".to_owned(), vec!["-c".to_owned(), script])
             }
@@ -234,6 +288,7 @@ impl Plan {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -255,9 +310,15 @@ run = { shell = "echo {{region}}" }
         assert_eq!(p.hash, keccak256(PLAN.as_bytes()));
         let mut vars = Vars::placeholders();
         vars.0.insert("site".into(), "edge-1".into());
-        let r = p.plan.resolve(&p.plan.steps[0].run, &p.plan.steps[0], &vars).unwrap();
+        let r = p
+            .plan
+            .resolve(&p.plan.steps[0].run, &p.plan.steps[0], &vars)
+            .unwrap();
         assert_eq!(r.args, vec!["edge-1".to_owned(), "{{literal}}".to_owned()]);
-        let r = p.plan.resolve(&p.plan.steps[1].run, &p.plan.steps[1], &vars).unwrap();
+        let r = p
+            .plan
+            .resolve(&p.plan.steps[1].run, &p.plan.steps[1], &vars)
+            .unwrap();
         assert_eq!(r.program, "/bin/sh");
         assert_eq!(r.args[1], "set -eu\necho <region>");
     }
@@ -270,15 +331,31 @@ run = { shell = "echo {{region}}" }
 
     #[test]
     fn unknown_variable_and_bad_steps_are_rejected_with_the_step_named() {
-        let e = Plan::parse("t.toml", PLAN.replace("{{region}}", "{{zone}}").as_bytes()).unwrap_err().to_string();
-        assert!(e.contains("step 1 `b`") && e.contains("zone"), "{e}");
-        let e = Plan::parse("t.toml", PLAN.replace("name = \"b\"", "name = \"a\"").as_bytes()).unwrap_err().to_string();
-        assert!(e.contains("duplicate"), "{e}");
-        let e = Plan::parse("t.toml", b"name = \"x\"\nstep = []\n").unwrap_err().to_string();
-        assert!(e.contains("no [[step]]"), "{e}");
-        let e = Plan::parse("t.toml", PLAN.replace("[[step]]\nname = \"b\"", "[[step]]\nname = \"b\"\ncolour = 1").as_bytes())
+        let e = Plan::parse("t.toml", PLAN.replace("{{region}}", "{{zone}}").as_bytes())
             .unwrap_err()
             .to_string();
+        assert!(e.contains("step 1 `b`") && e.contains("zone"), "{e}");
+        let e = Plan::parse(
+            "t.toml",
+            PLAN.replace("name = \"b\"", "name = \"a\"").as_bytes(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("duplicate"), "{e}");
+        let e = Plan::parse("t.toml", b"name = \"x\"\nstep = []\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no [[step]]"), "{e}");
+        let e = Plan::parse(
+            "t.toml",
+            PLAN.replace(
+                "[[step]]\nname = \"b\"",
+                "[[step]]\nname = \"b\"\ncolour = 1",
+            )
+            .as_bytes(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("colour"), "{e}");
     }
 }

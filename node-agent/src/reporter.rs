@@ -46,7 +46,14 @@ pub struct Reporter {
 }
 
 /// The payload the guard records: everything the report says.
-pub fn payload_hash(site: B256, wave: u32, step: u16, kind: Kind, status: u8, digest: B256) -> B256 {
+pub fn payload_hash(
+    site: B256,
+    wave: u32,
+    step: u16,
+    kind: Kind,
+    status: u8,
+    digest: B256,
+) -> B256 {
     let k: u8 = match kind {
         Kind::Step => 0,
         Kind::Rollback => 1,
@@ -65,14 +72,24 @@ pub fn payload_hash(site: B256, wave: u32, step: u16, kind: Kind, status: u8, di
 impl Reporter {
     fn calldata(&self, wave: u32, step: u16, kind: Kind, status: u8, digest: B256) -> Bytes {
         match kind {
-            Kind::Step => Rollout::reportStepCall { site: self.site, waveId: wave, step, status, outputDigest: digest }
-                .abi_encode()
-                .into(),
-            Kind::Rollback => {
-                Rollout::reportRollbackStepCall { site: self.site, waveId: wave, step, status, outputDigest: digest }
-                    .abi_encode()
-                    .into()
+            Kind::Step => Rollout::reportStepCall {
+                site: self.site,
+                waveId: wave,
+                step,
+                status,
+                outputDigest: digest,
             }
+            .abi_encode()
+            .into(),
+            Kind::Rollback => Rollout::reportRollbackStepCall {
+                site: self.site,
+                waveId: wave,
+                step,
+                status,
+                outputDigest: digest,
+            }
+            .abi_encode()
+            .into(),
         }
     }
 
@@ -109,7 +126,14 @@ impl Reporter {
         }
     }
 
-    async fn try_report(&self, wave: u32, kind: Kind, step: u16, status: u8, digest: B256) -> Result<Reported> {
+    async fn try_report(
+        &self,
+        wave: u32,
+        kind: Kind,
+        step: u16,
+        status: u8,
+        digest: B256,
+    ) -> Result<Reported> {
         let j = self.journal.clone();
         let prev = j.call(move |j| j.report(wave, kind, step)).await?;
         if let Some(p) = &prev {
@@ -117,26 +141,33 @@ impl Reporter {
                 return Ok(Reported::Landed);
             }
             // A recorded tx: did it land while we were away?
-            if let Some(r) = self.sender.receipt(p.tx.hash).await? {
-                if r.status() {
-                    let block = r.block_number;
-                    j.call(move |j| j.report_mined(wave, kind, step, block)).await?;
-                    return Ok(Reported::Landed);
-                }
+            if let Some(r) = self.sender.receipt(p.tx.hash).await?
+                && r.status()
+            {
+                let block = r.block_number;
+                j.call(move |j| j.report_mined(wave, kind, step, block))
+                    .await?;
+                return Ok(Reported::Landed);
             }
         }
         if kind == Kind::Step {
             let d = self.chain.deployment().await?;
             if d.wave == wave && d.next_step > step {
                 // The ledger has it (our earlier tx, under a hash we no longer track).
-                j.call(move |j| j.report_mined(wave, kind, step, None)).await?;
+                j.call(move |j| j.report_mined(wave, kind, step, None))
+                    .await?;
                 return Ok(Reported::Landed);
             }
         }
         let data = self.calldata(wave, step, kind, status, digest);
         // Simulate first: a refusal costs no nonce and has a readable reason.
-        if let Err(revert) = self.chain.call_raw(self.rollout, Some(self.sender.address()), data.clone()).await? {
-            let reason = sankofa_abi::revert::decode(&revert).unwrap_or_else(|| format!("reverted with {revert}"));
+        if let Err(revert) = self
+            .chain
+            .call_raw(self.rollout, Some(self.sender.address()), data.clone())
+            .await?
+        {
+            let reason = sankofa_abi::revert::decode(&revert)
+                .unwrap_or_else(|| format!("reverted with {revert}"));
             tracing::info!(target: "agent::reporter", %reason, "report refused by the contract");
             return Ok(Reported::Refused(reason));
         }
@@ -147,37 +178,59 @@ impl Reporter {
         let payload = payload_hash(self.site, wave, step, kind, status, digest);
         let guard = self.guard.clone();
         let site = self.site;
-        let decision = tokio::task::spawn_blocking(move || guard.check_and_record(site, wave, step, guard_kind, payload))
-            .await
-            .map_err(|e| Error::Exec { step: "guard".into(), message: e.to_string() })?;
+        let decision = tokio::task::spawn_blocking(move || {
+            guard.check_and_record(site, wave, step, guard_kind, payload)
+        })
+        .await
+        .map_err(|e| Error::Exec {
+            step: "guard".into(),
+            message: e.to_string(),
+        })?;
         match &decision {
             Ok(GuardDecision::New) => self.metrics.signatures_new.inc(),
             Ok(GuardDecision::Repeat) => self.metrics.signatures_repeat.inc(),
             Err(_) => self.metrics.signatures_refused.inc(),
         }
         decision?;
-        let rj = ReportJournal { journal: j.clone(), wave, kind, step, status, digest };
+        let rj = ReportJournal {
+            journal: j.clone(),
+            wave,
+            kind,
+            step,
+            status,
+            digest,
+        };
         let result = match prev {
-            Some(p) if p.status == status && p.digest == digest => self.sender.resume(p.tx, &rj).await,
+            Some(p) if p.status == status && p.digest == digest => {
+                self.sender.resume(p.tx, &rj).await
+            }
             _ => self.sender.send(self.rollout, data.clone(), &rj).await,
         };
         match result {
             Ok(r) => {
                 self.metrics.reports_sent.inc();
                 let block = r.block_number;
-                j.call(move |j| j.report_mined(wave, kind, step, block)).await?;
+                j.call(move |j| j.report_mined(wave, kind, step, block))
+                    .await?;
                 tracing::info!(target: "agent::reporter", tx = %r.transaction_hash, block, status, "report landed");
                 Ok(Reported::Landed)
             }
             Err(sankofa_chain::Error::Reverted { tx_hash, .. }) => {
                 // State changed between simulation and inclusion: simulate again for the reason.
-                match self.chain.call_raw(self.rollout, Some(self.sender.address()), data).await? {
+                match self
+                    .chain
+                    .call_raw(self.rollout, Some(self.sender.address()), data)
+                    .await?
+                {
                     Err(revert) => Ok(Reported::Refused(
-                        sankofa_abi::revert::decode(&revert).unwrap_or_else(|| format!("reverted with {revert}")),
+                        sankofa_abi::revert::decode(&revert)
+                            .unwrap_or_else(|| format!("reverted with {revert}")),
                     )),
                     Ok(_) => Err(Error::Contract {
                         call: "report",
-                        message: format!("transaction {tx_hash} reverted but simulates fine now; retrying"),
+                        message: format!(
+                            "transaction {tx_hash} reverted but simulates fine now; retrying"
+                        ),
                     }),
                 }
             }

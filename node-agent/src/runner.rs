@@ -110,15 +110,27 @@ impl Runner {
     async fn halt(&self, e: &Error) -> Result<()> {
         let note = e.to_string();
         if let Some(d) = self.journal.call(|j| j.latest()).await? {
-            let state = if d.state == DeployState::RollingBack { DeployState::RollbackFailed } else { DeployState::Failed };
-            self.journal.call(move |j| j.set_state(d.wave, state, &note)).await?;
+            let state = if d.state == DeployState::RollingBack {
+                DeployState::RollbackFailed
+            } else {
+                DeployState::Failed
+            };
+            self.journal
+                .call(move |j| j.set_state(d.wave, state, &note))
+                .await?;
         }
         Ok(())
     }
 
     async fn turn(&mut self, shutdown: &CancellationToken) -> Result<Turn> {
-        let Some(d) = self.journal.call(|j| j.latest()).await? else { return Ok(Turn::Idle) };
-        if d.rollback_requested && !matches!(d.state, DeployState::RolledBack | DeployState::RollbackFailed | DeployState::Closed)
+        let Some(d) = self.journal.call(|j| j.latest()).await? else {
+            return Ok(Turn::Idle);
+        };
+        if d.rollback_requested
+            && !matches!(
+                d.state,
+                DeployState::RolledBack | DeployState::RollbackFailed | DeployState::Closed
+            )
         {
             return self.rollback(d, shutdown).await;
         }
@@ -128,37 +140,65 @@ impl Runner {
         self.forward(d, shutdown).await
     }
 
-    async fn set_state(&self, wave: u32, state: DeployState, note: impl Into<String>) -> Result<()> {
+    async fn set_state(
+        &self,
+        wave: u32,
+        state: DeployState,
+        note: impl Into<String>,
+    ) -> Result<()> {
         let note = note.into();
         tracing::info!(target: "agent::runner", wave, state = ?state, %note, "deployment state");
-        self.journal.call(move |j| j.set_state(wave, state, &note)).await
+        self.journal
+            .call(move |j| j.set_state(wave, state, &note))
+            .await
     }
 
     async fn details(&self, d: &Deployment) -> Result<(String, u16, u64, u64)> {
-        if let (Some(uri), Some(n), Some(nb), Some(ex)) = (&d.plan_uri, d.step_count, d.not_before, d.expiry) {
+        if let (Some(uri), Some(n), Some(nb), Some(ex)) =
+            (&d.plan_uri, d.step_count, d.not_before, d.expiry)
+        {
             return Ok((uri.clone(), n, nb, ex));
         }
         let w = self.chain.wave(d.wave).await?;
         let uri = self.chain.plan_uri(d.wave, d.approved_block).await?;
         let (wave, u) = (d.wave, uri.clone());
-        self.journal.call(move |j| j.set_wave_details(wave, &u, w.step_count, w.not_before, w.expiry)).await?;
+        self.journal
+            .call(move |j| j.set_wave_details(wave, &u, w.step_count, w.not_before, w.expiry))
+            .await?;
         Ok((uri, w.step_count, w.not_before, w.expiry))
     }
 
-    async fn plan(&mut self, d: &Deployment, uri: &str, step_count: u16) -> Result<std::result::Result<Arc<LoadedPlan>, (String, B256)>> {
+    async fn plan(
+        &mut self,
+        d: &Deployment,
+        uri: &str,
+        step_count: u16,
+    ) -> Result<std::result::Result<Arc<LoadedPlan>, (String, B256)>> {
         if let Some(p) = self.plans.get(&d.plan_hash) {
             return Ok(Ok(p.clone()));
         }
-        let fetched = fetch_plan(uri, d.plan_hash, &self.cfg.plan_cache, self.cfg.request_timeout).await?;
+        let fetched = fetch_plan(
+            uri,
+            d.plan_hash,
+            &self.cfg.plan_cache,
+            self.cfg.request_timeout,
+        )
+        .await?;
         let loaded = match fetched {
             Fetched::Verified(p) => p,
             Fetched::HashMismatch { actual } => {
-                return Ok(Err((format!("plan {uri} hashes to {actual}, approved {}", d.plan_hash), actual)));
+                return Ok(Err((
+                    format!("plan {uri} hashes to {actual}, approved {}", d.plan_hash),
+                    actual,
+                )));
             }
             Fetched::Invalid { message, actual } => return Ok(Err((message, actual))),
         };
         if loaded.plan.steps.len() != step_count as usize {
-            let msg = format!("plan has {} steps, the wave approved {step_count}", loaded.plan.steps.len());
+            let msg = format!(
+                "plan has {} steps, the wave approved {step_count}",
+                loaded.plan.steps.len()
+            );
             return Ok(Err((msg, loaded.hash)));
         }
         let p = Arc::new(*loaded);
@@ -174,7 +214,13 @@ impl Runner {
         v.insert("tier".into(), self.tier.clone());
         v.insert("region".into(), c.region.clone());
         v.insert("parent".into(), c.parent.clone());
-        v.insert("rpc_url".into(), c.endpoints.first().map(|e| e.http.to_string()).unwrap_or_default());
+        v.insert(
+            "rpc_url".into(),
+            c.endpoints
+                .first()
+                .map(|e| e.http.to_string())
+                .unwrap_or_default(),
+        );
         v.insert("root".into(), c.sandbox_root.display().to_string());
         v.insert("wave".into(), wave.to_string());
         v.insert("plan_hash".into(), plan_hash.to_string());
@@ -188,29 +234,49 @@ impl Runner {
         // Step boundary checks, in order of precedence.
         let onchain = self.chain.deployment().await?;
         if onchain.wave != wave {
-            self.set_state(wave, DeployState::Closed, format!("the ledger's deployment is wave {}", onchain.wave)).await?;
+            self.set_state(
+                wave,
+                DeployState::Closed,
+                format!("the ledger's deployment is wave {}", onchain.wave),
+            )
+            .await?;
             return Ok(Turn::Again);
         }
         if onchain.rollback_ordered {
             // The event is on its way (or was missed by a reorg): the ledger is the truth.
-            self.journal.call(move |j| j.request_rollback(wave, 0)).await?;
+            self.journal
+                .call(move |j| j.request_rollback(wave, 0))
+                .await?;
             return Ok(Turn::Again);
         }
         if d.cancel_requested {
-            self.set_state(wave, DeployState::Cancelled, "cancelled; stopped at a step boundary").await?;
+            self.set_state(
+                wave,
+                DeployState::Cancelled,
+                "cancelled; stopped at a step boundary",
+            )
+            .await?;
             return Ok(Turn::Idle);
         }
         let now = self.chain.now().await?;
         if now >= expiry {
-            self.set_state(wave, DeployState::Expired, format!("approval expired at {expiry}")).await?;
+            self.set_state(
+                wave,
+                DeployState::Expired,
+                format!("approval expired at {expiry}"),
+            )
+            .await?;
             return Ok(Turn::Idle);
         }
         if now < not_before {
-            return Ok(Turn::WaitFor(Duration::from_secs((not_before - now).min(30))));
+            return Ok(Turn::WaitFor(Duration::from_secs(
+                (not_before - now).min(30),
+            )));
         }
         let next = onchain.next_step;
         if next >= step_count {
-            self.set_state(wave, DeployState::Completed, "all steps reported").await?;
+            self.set_state(wave, DeployState::Completed, "all steps reported")
+                .await?;
             return Ok(Turn::Idle);
         }
         let plan = match self.plan(&d, &uri, step_count).await? {
@@ -221,17 +287,27 @@ impl Runner {
             let w = self.chain.wave(wave).await?;
             if w.deploying >= w.max_concurrent {
                 tracing::info!(target: "agent::runner", wave, deploying = w.deploying, max = w.max_concurrent, "wave at its concurrency cap; waiting");
-                return Ok(Turn::WaitFor(self.cfg.block_time.max(Duration::from_secs(1))));
+                return Ok(Turn::WaitFor(
+                    self.cfg.block_time.max(Duration::from_secs(1)),
+                ));
             }
         }
         if d.state == DeployState::Approved {
-            self.set_state(wave, DeployState::Running, "running").await?;
+            self.set_state(wave, DeployState::Running, "running")
+                .await?;
         }
-        let (status, digest) = self.execute(&plan, wave, Kind::Step, next, shutdown).await?;
-        match self.reporter.report(wave, Kind::Step, next, status, digest, shutdown).await? {
+        let (status, digest) = self
+            .execute(&plan, wave, Kind::Step, next, shutdown)
+            .await?;
+        match self
+            .reporter
+            .report(wave, Kind::Step, next, status, digest, shutdown)
+            .await?
+        {
             Reported::Landed => {
                 if status == StepStatus::Failed as u8 {
-                    self.set_state(wave, DeployState::Failed, format!("step {next} failed")).await?;
+                    self.set_state(wave, DeployState::Failed, format!("step {next} failed"))
+                        .await?;
                     return Ok(Turn::Idle);
                 }
                 Ok(Turn::Again)
@@ -245,13 +321,25 @@ impl Runner {
         if reason.starts_with("RolloutApprovalExpired") {
             self.set_state(wave, DeployState::Expired, reason).await?;
             Ok(Turn::Idle)
-        } else if reason.starts_with("RolloutDeploymentClosed") || reason.starts_with("RolloutWrongWave") {
-            let cancelled = self.journal.call(move |j| j.latest()).await?.is_some_and(|d| d.wave == wave && d.cancel_requested);
-            let state = if cancelled { DeployState::Cancelled } else { DeployState::Closed };
+        } else if reason.starts_with("RolloutDeploymentClosed")
+            || reason.starts_with("RolloutWrongWave")
+        {
+            let cancelled = self
+                .journal
+                .call(move |j| j.latest())
+                .await?
+                .is_some_and(|d| d.wave == wave && d.cancel_requested);
+            let state = if cancelled {
+                DeployState::Cancelled
+            } else {
+                DeployState::Closed
+            };
             self.set_state(wave, state, reason).await?;
             Ok(Turn::Idle)
         } else if reason.starts_with("RolloutRollbackOrdered") {
-            self.journal.call(move |j| j.request_rollback(wave, 0)).await?;
+            self.journal
+                .call(move |j| j.request_rollback(wave, 0))
+                .await?;
             Ok(Turn::Again)
         } else if reason.starts_with("RolloutMaxConcurrent")
             || reason.starts_with("RolloutPaused")
@@ -261,17 +349,48 @@ impl Runner {
             tracing::info!(target: "agent::runner", wave, reason, "report not accepted yet; will retry");
             Ok(Turn::WaitFor(wait))
         } else {
-            Err(Error::Contract { call: "report", message: reason.to_owned() })
+            Err(Error::Contract {
+                call: "report",
+                message: reason.to_owned(),
+            })
         }
     }
 
-    async fn reject(&self, d: &Deployment, step: u16, reason: String, actual: B256, shutdown: &CancellationToken) -> Result<Turn> {
+    async fn reject(
+        &self,
+        d: &Deployment,
+        step: u16,
+        reason: String,
+        actual: B256,
+        shutdown: &CancellationToken,
+    ) -> Result<Turn> {
         self.metrics.plans_rejected.inc();
         tracing::error!(target: "agent::runner", wave = d.wave, %reason, "plan refused; reporting it as a failed step");
         let wave = d.wave;
         // The fetched content's hash is the digest, so the chain records what was refused.
-        self.journal.call(move |j| j.step_finished(wave, Kind::Step, step, "plan-rejected", StepStatus::Failed as u8, actual)).await?;
-        let r = self.reporter.report(wave, Kind::Step, step, StepStatus::Failed as u8, actual, shutdown).await?;
+        self.journal
+            .call(move |j| {
+                j.step_finished(
+                    wave,
+                    Kind::Step,
+                    step,
+                    "plan-rejected",
+                    StepStatus::Failed as u8,
+                    actual,
+                )
+            })
+            .await?;
+        let r = self
+            .reporter
+            .report(
+                wave,
+                Kind::Step,
+                step,
+                StepStatus::Failed as u8,
+                actual,
+                shutdown,
+            )
+            .await?;
         match r {
             Reported::Landed => {
                 self.set_state(wave, DeployState::Rejected, reason).await?;
@@ -283,47 +402,75 @@ impl Runner {
 
     /// Runs (at most once) one step or rollback step and journals its outcome.
     #[instrument(skip_all, fields(site = %self.cfg.site_name, wave, step, kind = ?kind))]
-    async fn execute(&self, plan: &LoadedPlan, wave: u32, kind: Kind, step: u16, shutdown: &CancellationToken) -> Result<(u8, B256)> {
+    async fn execute(
+        &self,
+        plan: &LoadedPlan,
+        wave: u32,
+        kind: Kind,
+        step: u16,
+        shutdown: &CancellationToken,
+    ) -> Result<(u8, B256)> {
         let s = &plan.plan.steps[step as usize];
         let rec = self.journal.call(move |j| j.step(wave, kind, step)).await?;
         let cmd: Option<&Cmd> = match kind {
             Kind::Step => Some(&s.run),
             Kind::Rollback => s.rollback.as_ref(),
         };
-        let log = self.cfg.log_dir().join(format!("wave-{wave}")).join(format!(
-            "{}-{step:03}-{}.log",
-            match kind {
-                Kind::Step => "step",
-                Kind::Rollback => "rollback",
-            },
-            s.name
-        ));
-        if let Some(r) = &rec {
-            if r.finished {
-                let status = r.status.unwrap_or(StepStatus::Failed as u8);
-                return Ok((status, r.digest.unwrap_or_default()));
-            }
+        let log = self
+            .cfg
+            .log_dir()
+            .join(format!("wave-{wave}"))
+            .join(format!(
+                "{}-{step:03}-{}.log",
+                match kind {
+                    Kind::Step => "step",
+                    Kind::Rollback => "rollback",
+                },
+                s.name
+            ));
+        if let Some(r) = &rec
+            && r.finished
+        {
+            let status = r.status.unwrap_or(StepStatus::Failed as u8);
+            return Ok((status, r.digest.unwrap_or_default()));
         }
         let interrupted = rec.is_some();
         let name = s.name.clone();
         let Some(cmd) = cmd else {
             // Nothing to undo for this step.
             let digest = keccak256(b"no rollback command");
-            self.journal.call(move |j| j.step_finished(wave, kind, step, &name, StepStatus::Skipped as u8, digest)).await?;
+            self.journal
+                .call(move |j| {
+                    j.step_finished(wave, kind, step, &name, StepStatus::Skipped as u8, digest)
+                })
+                .await?;
             return Ok((StepStatus::Skipped as u8, digest));
         };
         let vars = self.vars(wave, plan.hash);
-        let mut env: BTreeMap<String, String> =
-            vars.0.iter().map(|(k, v)| (format!("SANKOFA_{}", k.to_ascii_uppercase()), v.clone())).collect();
+        let mut env: BTreeMap<String, String> = vars
+            .0
+            .iter()
+            .map(|(k, v)| (format!("SANKOFA_{}", k.to_ascii_uppercase()), v.clone()))
+            .collect();
         env.insert("SANKOFA_STEP".into(), step.to_string());
         env.insert("SANKOFA_STEP_NAME".into(), s.name.clone());
-        env.insert("SANKOFA_KIND".into(), format!("{kind:?}").to_ascii_lowercase());
-        tokio::fs::create_dir_all(&self.cfg.sandbox_root).await.map_err(|source| Error::Io {
-            what: "creating sandbox root",
-            path: self.cfg.sandbox_root.clone(),
-            source,
-        })?;
-        let resolve = |c: &Cmd| plan.plan.resolve(c, s, &vars).map_err(|m| Error::Plan { origin: format!("step `{}`", s.name), message: m });
+        env.insert(
+            "SANKOFA_KIND".into(),
+            format!("{kind:?}").to_ascii_lowercase(),
+        );
+        tokio::fs::create_dir_all(&self.cfg.sandbox_root)
+            .await
+            .map_err(|source| Error::Io {
+                what: "creating sandbox root",
+                path: self.cfg.sandbox_root.clone(),
+                source,
+            })?;
+        let resolve = |c: &Cmd| {
+            plan.plan.resolve(c, s, &vars).map_err(|m| Error::Plan {
+                origin: format!("step `{}`", s.name),
+                message: m,
+            })
+        };
         let run_cmd = resolve(cmd)?;
         let check_log = log.with_extension("check.log");
         let mk = |c, l, retries| job(&self.cfg, s, &env, c, l, retries);
@@ -348,28 +495,42 @@ impl Runner {
                 }
             };
             tracing::warn!(target: "agent::runner", status, "step was interrupted by a restart; not running it again");
-            self.journal.call(move |j| j.step_finished(wave, kind, step, &name, status, digest)).await?;
+            self.journal
+                .call(move |j| j.step_finished(wave, kind, step, &name, status, digest))
+                .await?;
             self.count(kind, status);
             return Ok((status, digest));
         }
         {
             let name = name.clone();
-            self.journal.call(move |j| j.step_started(wave, kind, step, &name)).await?;
+            self.journal
+                .call(move |j| j.step_started(wave, kind, step, &name))
+                .await?;
         }
         if let Some(c) = &check {
             let out = executor::run(&mk(c, &check_log, 0), shutdown).await?;
             if out.exit == Exit::Success {
                 let digest = out.digest;
-                self.journal.call(move |j| j.step_finished(wave, kind, step, &name, StepStatus::Skipped as u8, digest)).await?;
+                self.journal
+                    .call(move |j| {
+                        j.step_finished(wave, kind, step, &name, StepStatus::Skipped as u8, digest)
+                    })
+                    .await?;
                 self.count(kind, StepStatus::Skipped as u8);
                 tracing::info!(target: "agent::runner", "already satisfied; skipped");
                 return Ok((StepStatus::Skipped as u8, digest));
             }
         }
         let out = executor::run(&mk(&run_cmd, &log, s.retries), shutdown).await?;
-        let status = if out.exit == Exit::Success { StepStatus::Succeeded as u8 } else { StepStatus::Failed as u8 };
+        let status = if out.exit == Exit::Success {
+            StepStatus::Succeeded as u8
+        } else {
+            StepStatus::Failed as u8
+        };
         let digest = out.digest;
-        self.journal.call(move |j| j.step_finished(wave, kind, step, &name, status, digest)).await?;
+        self.journal
+            .call(move |j| j.step_finished(wave, kind, step, &name, status, digest))
+            .await?;
         self.count(kind, status);
         tracing::info!(target: "agent::runner", status, attempts = out.attempts, exit = ?out.exit, log = %out.log.display(), "step finished");
         Ok((status, digest))
@@ -388,12 +549,18 @@ impl Runner {
         let wave = d.wave;
         let onchain = self.chain.deployment().await?;
         if onchain.wave != wave {
-            self.set_state(wave, DeployState::Closed, format!("the ledger's deployment is wave {}", onchain.wave)).await?;
+            self.set_state(
+                wave,
+                DeployState::Closed,
+                format!("the ledger's deployment is wave {}", onchain.wave),
+            )
+            .await?;
             return Ok(Turn::Again);
         }
         let (_, status, _) = self.chain.site().await?;
         if status == SiteStatus::RolledBack as u8 {
-            self.set_state(wave, DeployState::RolledBack, "rollback complete").await?;
+            self.set_state(wave, DeployState::RolledBack, "rollback complete")
+                .await?;
             return Ok(Turn::Idle);
         }
         if !onchain.rollback_ordered {
@@ -401,28 +568,45 @@ impl Runner {
             return Ok(Turn::WaitFor(self.cfg.block_time));
         }
         if d.state != DeployState::RollingBack {
-            self.set_state(wave, DeployState::RollingBack, "rolling back").await?;
+            self.set_state(wave, DeployState::RollingBack, "rolling back")
+                .await?;
         }
         let (uri, step_count, _, _) = self.details(&d).await?;
         let plan = match self.plan(&d, &uri, step_count).await? {
             Ok(p) => p,
             Err((reason, _)) => {
-                return Err(Error::Plan { origin: uri, message: format!("cannot roll back without the approved plan: {reason}") });
+                return Err(Error::Plan {
+                    origin: uri,
+                    message: format!("cannot roll back without the approved plan: {reason}"),
+                });
             }
         };
         let step = onchain.rollback_next;
-        let (status, digest) = self.execute(&plan, wave, Kind::Rollback, step, shutdown).await?;
-        match self.reporter.report(wave, Kind::Rollback, step, status, digest, shutdown).await? {
+        let (status, digest) = self
+            .execute(&plan, wave, Kind::Rollback, step, shutdown)
+            .await?;
+        match self
+            .reporter
+            .report(wave, Kind::Rollback, step, status, digest, shutdown)
+            .await?
+        {
             Reported::Landed => {
                 if status == StepStatus::Failed as u8 {
-                    self.set_state(wave, DeployState::RollbackFailed, format!("rollback of step {step} failed")).await?;
+                    self.set_state(
+                        wave,
+                        DeployState::RollbackFailed,
+                        format!("rollback of step {step} failed"),
+                    )
+                    .await?;
                     return Ok(Turn::Idle);
                 }
                 Ok(Turn::Again)
             }
             Reported::Refused(reason) => {
                 tracing::warn!(target: "agent::runner", wave, %reason, "rollback report refused; re-reading the ledger");
-                Ok(Turn::WaitFor(self.cfg.block_time.max(Duration::from_secs(1))))
+                Ok(Turn::WaitFor(
+                    self.cfg.block_time.max(Duration::from_secs(1)),
+                ))
             }
         }
     }

@@ -15,10 +15,13 @@ pub struct Notifier {
 impl Notifier {
     /// Reads `$NOTIFY_SOCKET` and `$WATCHDOG_USEC` (not requiring `$WATCHDOG_PID`).
     pub fn from_env() -> Self {
-        let sock = std::env::var("NOTIFY_SOCKET").ok().filter(|s| !s.is_empty()).and_then(|path| {
-            let s = UnixDatagram::unbound().ok()?;
-            Some((s, path))
-        });
+        let sock = std::env::var("NOTIFY_SOCKET")
+            .ok()
+            .filter(|s| !s.is_empty())
+            .and_then(|path| {
+                let s = UnixDatagram::unbound().ok()?;
+                Some((s, path))
+            });
         let watchdog = std::env::var("WATCHDOG_USEC")
             .ok()
             .and_then(|v| v.parse::<u64>().ok())
@@ -34,7 +37,9 @@ impl Notifier {
 
     /// Sends one state string; failures are logged, never fatal.
     pub fn notify(&self, state: &str) {
-        let Some((sock, path)) = &self.sock else { return };
+        let Some((sock, path)) = &self.sock else {
+            return;
+        };
         let res = if let Some(name) = path.strip_prefix('@') {
             send_abstract(sock, name, state)
         } else {
@@ -55,10 +60,14 @@ fn send_abstract(sock: &UnixDatagram, name: &str, state: &str) -> std::io::Resul
 
 #[cfg(not(target_os = "linux"))]
 fn send_abstract(_: &UnixDatagram, _: &str, _: &str) -> std::io::Result<()> {
-    Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "abstract sockets need Linux"))
+    Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "abstract sockets need Linux",
+    ))
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -38,15 +38,18 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let journal = Arc::new(Journal::open(&cfg.journal_path())?);
-    let guard = Arc::new(
-        SigningGuard::open(cfg.guard_path())
-            .with_context(|| "opening the signing guard (is another agent running on this state_dir?)")?,
-    );
+    let guard = Arc::new(SigningGuard::open(cfg.guard_path()).with_context(
+        || "opening the signing guard (is another agent running on this state_dir?)",
+    )?);
     let metrics = Arc::new(Metrics::default());
     let shutdown = CancellationToken::new();
     spawn_signal_handler(shutdown.clone(), notifier.clone());
 
-    let endpoints = Arc::new(Endpoints::new(cfg.endpoints.clone(), cfg.request_timeout, cfg.failback)?);
+    let endpoints = Arc::new(Endpoints::new(
+        cfg.endpoints.clone(),
+        cfg.request_timeout,
+        cfg.failback,
+    )?);
     let signer = cfg.signer.open().await.context("opening the signer")?;
     let address = signer.address();
     let wallet = EthereumWallet::from(signer);
@@ -58,7 +61,10 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     };
     let sender = connect_sender(endpoints.clone(), wallet, tx_cfg, &shutdown).await?;
     let chain = ChainView::new(endpoints.clone(), cfg.rollout, cfg.registry, cfg.site_id);
-    let (tier, _status, bound) = chain.site().await.context("reading the site from the SiteRegistry")?;
+    let (tier, _status, bound) = chain
+        .site()
+        .await
+        .context("reading the site from the SiteRegistry")?;
     let tier = match Tier::try_from(tier) {
         Ok(t) => t.as_str().to_owned(),
         Err(_) => bail!(
@@ -90,24 +96,29 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     let tracker = TaskTracker::new();
     let (fail_tx, mut fail_rx) = mpsc::channel::<String>(4);
 
-    let critical = |name: &'static str, fut: std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>| {
-        let (fail, sd) = (fail_tx.clone(), shutdown.clone());
-        tracker.spawn(async move {
-            match fut.await {
-                Ok(()) if sd.is_cancelled() => {}
-                Ok(()) => {
-                    let _ = fail.send(format!("{name} stopped unexpectedly")).await;
+    let critical =
+        |name: &'static str,
+         fut: std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>| {
+            let (fail, sd) = (fail_tx.clone(), shutdown.clone());
+            tracker.spawn(async move {
+                match fut.await {
+                    Ok(()) if sd.is_cancelled() => {}
+                    Ok(()) => {
+                        let _ = fail.send(format!("{name} stopped unexpectedly")).await;
+                    }
+                    Err(e) => {
+                        let _ = fail.send(format!("{name}: {e}")).await;
+                    }
                 }
-                Err(e) => {
-                    let _ = fail.send(format!("{name}: {e}")).await;
-                }
-            }
-            sd.cancel();
-        });
-    };
+                sd.cancel();
+            });
+        };
     let stream = LogStream::new(endpoints.clone(), stream_cfg, start, ev_tx);
     let sd = shutdown.clone();
-    critical("log stream", Box::pin(async move { stream.run(sd).await.map_err(|e| e.to_string()) }));
+    critical(
+        "log stream",
+        Box::pin(async move { stream.run(sd).await.map_err(|e| e.to_string()) }),
+    );
     let planner = Planner {
         rx: ev_rx,
         journal: journal.clone(),
@@ -117,7 +128,10 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
         notifier: notifier.clone(),
     };
     let sd = shutdown.clone();
-    critical("planner", Box::pin(async move { planner.run(sd).await.map_err(|e| e.to_string()) }));
+    critical(
+        "planner",
+        Box::pin(async move { planner.run(sd).await.map_err(|e| e.to_string()) }),
+    );
     let reporter = Reporter {
         site: cfg.site_id,
         chain: chain.clone(),
@@ -139,11 +153,22 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
         plans: Default::default(),
     };
     let sd = shutdown.clone();
-    critical("runner", Box::pin(async move { runner.run(sd).await.map_err(|e| e.to_string()) }));
+    critical(
+        "runner",
+        Box::pin(async move { runner.run(sd).await.map_err(|e| e.to_string()) }),
+    );
     if let Some(addr) = cfg.metrics {
-        let listener = metrics::bind(addr).await.with_context(|| format!("binding the metrics listener on {addr}"))?;
+        let listener = metrics::bind(addr)
+            .await
+            .with_context(|| format!("binding the metrics listener on {addr}"))?;
         let stale = cfg.block_time.max(Duration::from_secs(10)) * 6;
-        let fut = metrics::serve(listener, metrics.clone(), cfg.site_name.clone(), stale, shutdown.clone());
+        let fut = metrics::serve(
+            listener,
+            metrics.clone(),
+            cfg.site_name.clone(),
+            stale,
+            shutdown.clone(),
+        );
         tracker.spawn(async move {
             if let Err(e) = fut.await {
                 tracing::warn!(target: "agent", error = %e, "metrics server stopped");
@@ -210,7 +235,10 @@ async fn connect_sender(
 fn spawn_signal_handler(shutdown: CancellationToken, notifier: Arc<Notifier>) {
     tokio::spawn(async move {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
             tracing::error!(target: "agent", "cannot install signal handlers");
             return;
         };

@@ -1,4 +1,5 @@
 //! The agent under faults: restarts, connection resets, kill -9, tampered plans, expiry,
+#![allow(clippy::unwrap_used)]
 //! cancel and rollback. Real anvil, real contracts, real agent processes.
 
 mod common;
@@ -16,13 +17,21 @@ const ROLLED_BACK: u8 = 6;
 const LIMIT: Duration = Duration::from_secs(120);
 
 fn opts(net: &Net, site: &'static str, mode: &'static str) -> AgentOpts<'static> {
-    AgentOpts { site, key_index: 0, http: net.anvil.endpoint(), ws: Some(net.anvil.ws_endpoint()), mode, extra: "" }
+    AgentOpts {
+        site,
+        key_index: 0,
+        http: net.anvil.endpoint(),
+        ws: Some(net.anvil.ws_endpoint()),
+        mode,
+        extra: "",
+    }
 }
 
 async fn wait_ready(agent: &Agent) {
     let run = agent.runs;
     eventually("agent ready", LIMIT, || async {
-        let log = std::fs::read_to_string(agent.dir.join(format!("agent-{run}.log"))).unwrap_or_default();
+        let log =
+            std::fs::read_to_string(agent.dir.join(format!("agent-{run}.log"))).unwrap_or_default();
         log.contains("event stream live; ready").then_some(())
     })
     .await;
@@ -31,7 +40,11 @@ async fn wait_ready(agent: &Agent) {
 async fn wait_state(agent: &Agent, wave: u32, state: &str) -> serde_json::Value {
     eventually(&format!("wave {wave} {state}"), LIMIT, || async {
         let st = agent.try_status()?;
-        let d = st["deployments"].as_array()?.iter().find(|d| d["deployment"]["wave"] == wave)?.clone();
+        let d = st["deployments"]
+            .as_array()?
+            .iter()
+            .find(|d| d["deployment"]["wave"] == wave)?
+            .clone();
         (d["deployment"]["state"] == state).then_some(d)
     })
     .await
@@ -46,7 +59,9 @@ async fn restart_handles_every_event_exactly_once() {
     agent.start();
     wait_ready(&agent).await;
     assert!(agent.sigterm().success());
-    let cursor = agent.status_json()["cursor"]["number"].as_u64().expect("checkpoint persisted");
+    let cursor = agent.status_json()["cursor"]["number"]
+        .as_u64()
+        .expect("checkpoint persisted");
     // While it is down: three approvals (each cancelled before it could start).
     let later = net.now().await.max(wall()) + 3600;
     for _ in 0..3 {
@@ -55,17 +70,28 @@ async fn restart_handles_every_event_exactly_once() {
     }
     // A fourth during start-up.
     agent.start();
-    let w4 = net.approve(&plan, &["edge-a"], net.open_window().await).await;
-    eventually("site operational", LIMIT, || async { (net.status("edge-a").await == OPERATIONAL).then_some(()) }).await;
+    let w4 = net
+        .approve(&plan, &["edge-a"], net.open_window().await)
+        .await;
+    eventually("site operational", LIMIT, || async {
+        (net.status("edge-a").await == OPERATIONAL).then_some(())
+    })
+    .await;
     wait_state(&agent, w4, "completed").await;
     // 4 approvals, 3 cancels and the agent's own step report.
     let st = eventually("8 events handled", LIMIT, || async {
-        agent.try_status().filter(|st| st["events_handled"] == 4 + 3 + 1)
+        agent
+            .try_status()
+            .filter(|st| st["events_handled"] == 4 + 3 + 1)
     })
     .await;
     assert!(st["cursor"]["number"].as_u64().unwrap() > cursor);
     assert_eq!(agent.count_logs("event handled"), 8);
-    assert_eq!(runs(&agent.sandbox(), "s0"), 1, "only the live approval ran");
+    assert_eq!(
+        runs(&agent.sandbox(), "s0"),
+        1,
+        "only the live approval ran"
+    );
     for w in 1..=3u32 {
         wait_state(&agent, w, "cancelled").await;
     }
@@ -82,11 +108,17 @@ async fn connection_resets_lose_and_repeat_no_event() {
     let net = Net::start(&["edge-a"]).await;
     let tmp = tempfile::tempdir().unwrap();
     let plan = counting_plan(tmp.path(), 1, None);
-    let proxy = TcpProxy::start(net.anvil.endpoint_url().socket_addrs(|| None).unwrap()[0]).await.unwrap();
+    let proxy = TcpProxy::start(net.anvil.endpoint_url().socket_addrs(|| None).unwrap()[0])
+        .await
+        .unwrap();
     let mut agent = Agent::new(
         &tmp.path().join("a"),
         &net,
-        AgentOpts { http: proxy.http_url(), ws: Some(proxy.ws_url()), ..opts(&net, "edge-a", "subscribe") },
+        AgentOpts {
+            http: proxy.http_url(),
+            ws: Some(proxy.ws_url()),
+            ..opts(&net, "edge-a", "subscribe")
+        },
     );
     agent.start();
     wait_ready(&agent).await;
@@ -98,13 +130,19 @@ async fn connection_resets_lose_and_repeat_no_event() {
     proxy.reset_all();
     net.approve(&plan, &["edge-a"], (later, later + 3600)).await;
     proxy.reset_all();
-    eventually("3 events handled", LIMIT, || async { (agent.try_status()?["events_handled"] == 3).then_some(()) }).await;
+    eventually("3 events handled", LIMIT, || async {
+        (agent.try_status()?["events_handled"] == 3).then_some(())
+    })
+    .await;
     // Let it settle through further reconnects; nothing may be handled twice.
     proxy.reset_all();
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(agent.count_logs("event handled"), 3);
     assert_eq!(agent.status_json()["events_handled"], 3);
-    assert!(agent.logs().contains("log stream session ended"), "the resets were felt");
+    assert!(
+        agent.logs().contains("log stream session ended"),
+        "the resets were felt"
+    );
 }
 
 #[tokio::test]
@@ -120,8 +158,14 @@ async fn kill_9_at_random_points_never_runs_a_step_twice_nor_loses_a_report() {
     }
     let plan = tmp.path().join("kill.toml");
     std::fs::write(&plan, s).unwrap();
-    let mut agent = Agent::new(&tmp.path().join("a"), &net, opts(&net, "edge-a", "subscribe"));
-    let wave = net.approve(&plan, &["edge-a"], net.open_window().await).await;
+    let mut agent = Agent::new(
+        &tmp.path().join("a"),
+        &net,
+        opts(&net, "edge-a", "subscribe"),
+    );
+    let wave = net
+        .approve(&plan, &["edge-a"], net.open_window().await)
+        .await;
     let mut kills = 0;
     while kills < 22 {
         agent.start();
@@ -137,7 +181,10 @@ async fn kill_9_at_random_points_never_runs_a_step_twice_nor_loses_a_report() {
     })
     .await;
     let reports = net.step_reports_full("edge-a").await;
-    println!("after {kills} kills: site status {status}, {} reports", reports.len());
+    println!(
+        "after {kills} kills: site status {status}, {} reports",
+        reports.len()
+    );
     // Reports: contiguous from 0, each step once.
     for (i, r) in reports.iter().enumerate() {
         assert_eq!((r.0, r.1 as usize), (wave, i), "reports {reports:?}");
@@ -146,16 +193,35 @@ async fn kill_9_at_random_points_never_runs_a_step_twice_nor_loses_a_report() {
         assert_eq!(reports.len(), STEPS);
     }
     // Every step ran at most once; every finished step's outcome is exactly what was reported.
-    let st = wait_state(&agent, wave, if status == OPERATIONAL { "completed" } else { "failed" }).await;
+    let st = wait_state(
+        &agent,
+        wave,
+        if status == OPERATIONAL {
+            "completed"
+        } else {
+            "failed"
+        },
+    )
+    .await;
     let steps = st["steps"].as_array().unwrap();
     for i in 0..STEPS {
-        assert!(runs(&agent.sandbox(), &format!("s{i}")) <= 1, "step s{i} ran twice");
+        assert!(
+            runs(&agent.sandbox(), &format!("s{i}")) <= 1,
+            "step s{i} ran twice"
+        );
     }
     let finished: Vec<_> = steps.iter().filter(|s| s["finished"] == true).collect();
-    assert_eq!(finished.len(), reports.len(), "a finished step without a report (or the reverse): {st}");
+    assert_eq!(
+        finished.len(),
+        reports.len(),
+        "a finished step without a report (or the reverse): {st}"
+    );
     for (s, r) in finished.iter().zip(&reports) {
         assert_eq!(s["status"].as_u64(), Some(r.2 as u64));
-        assert_eq!(s["digest"].as_str().map(|d| d.to_lowercase()), Some(r.3.to_string()));
+        assert_eq!(
+            s["digest"].as_str().map(|d| d.to_lowercase()),
+            Some(r.3.to_string())
+        );
     }
     assert_eq!(agent.count_logs("GuardConflict"), 0);
 }
@@ -171,13 +237,29 @@ async fn a_tampered_plan_is_refused_and_reported() {
     bad[pos] = b'R';
     let served = tmp.path().join("served.toml");
     std::fs::write(&served, &bad).unwrap();
-    let mut agent = Agent::new(&tmp.path().join("a"), &net, opts(&net, "edge-a", "subscribe"));
+    let mut agent = Agent::new(
+        &tmp.path().join("a"),
+        &net,
+        opts(&net, "edge-a", "subscribe"),
+    );
     agent.start();
-    let wave = net.approve_hash(keccak256(&good), &served.display().to_string(), &["edge-a"], net.open_window().await, 2).await;
+    let wave = net
+        .approve_hash(
+            keccak256(&good),
+            &served.display().to_string(),
+            &["edge-a"],
+            net.open_window().await,
+            2,
+        )
+        .await;
     wait_state(&agent, wave, "rejected").await;
     assert_eq!(net.status("edge-a").await, DEGRADED);
     let reports = net.step_reports_full("edge-a").await;
-    assert_eq!(reports, vec![(wave, 0, 2, keccak256(&bad))], "step 0 failed with the refused content's hash");
+    assert_eq!(
+        reports,
+        vec![(wave, 0, 2, keccak256(&bad))],
+        "step 0 failed with the refused content's hash"
+    );
     assert_eq!(runs(&agent.sandbox(), "s0"), 0, "nothing ran");
 }
 
@@ -189,7 +271,11 @@ async fn an_expired_approval_is_ignored() {
     let now = net.now().await.max(wall());
     let wave = net.approve(&plan, &["edge-a"], (now - 60, now + 30)).await;
     net.warp(120).await;
-    let mut agent = Agent::new(&tmp.path().join("a"), &net, opts(&net, "edge-a", "subscribe"));
+    let mut agent = Agent::new(
+        &tmp.path().join("a"),
+        &net,
+        opts(&net, "edge-a", "subscribe"),
+    );
     agent.start();
     wait_state(&agent, wave, "expired").await;
     assert!(net.step_reports("edge-a").await.is_empty());
@@ -220,14 +306,24 @@ run = { shell = "echo run >> {{root}}/runs/s3" }
 "#,
     )
     .unwrap();
-    let mut agent = Agent::new(&tmp.path().join("a"), &net, opts(&net, "edge-a", "subscribe"));
+    let mut agent = Agent::new(
+        &tmp.path().join("a"),
+        &net,
+        opts(&net, "edge-a", "subscribe"),
+    );
     agent.start();
-    let wave = net.approve(&plan, &["edge-a"], net.open_window().await).await;
+    let wave = net
+        .approve(&plan, &["edge-a"], net.open_window().await)
+        .await;
     let sandbox = agent.sandbox();
-    eventually("s1 running", LIMIT, || async { sandbox.join("s1-started").exists().then_some(()) }).await;
+    eventually("s1 running", LIMIT, || async {
+        sandbox.join("s1-started").exists().then_some(())
+    })
+    .await;
     net.cancel("edge-a").await;
     eventually("cancel seen", LIMIT, || async {
-        (agent.try_status()?["deployments"][0]["deployment"]["cancel_requested"] == true).then_some(())
+        (agent.try_status()?["deployments"][0]["deployment"]["cancel_requested"] == true)
+            .then_some(())
     })
     .await;
     std::fs::write(sandbox.join("go"), "").unwrap();
@@ -236,7 +332,11 @@ run = { shell = "echo run >> {{root}}/runs/s3" }
     assert_eq!(runs(&sandbox, "s2"), 0, "no step after the boundary");
     assert_eq!(runs(&sandbox, "s3"), 0);
     assert_eq!(net.step_reports("edge-a").await, vec![(wave, 0, 1)]);
-    assert_eq!(net.status("edge-a").await, DEGRADED, "a started deployment that is cancelled is Degraded");
+    assert_eq!(
+        net.status("edge-a").await,
+        DEGRADED,
+        "a started deployment that is cancelled is Degraded"
+    );
 }
 
 #[tokio::test]
@@ -244,19 +344,35 @@ async fn a_failed_step_degrades_and_a_rollback_undoes_in_reverse() {
     let net = Net::start(&["edge-a"]).await;
     let tmp = tempfile::tempdir().unwrap();
     let plan = counting_plan(tmp.path(), 4, Some(2));
-    let mut agent = Agent::new(&tmp.path().join("a"), &net, opts(&net, "edge-a", "subscribe"));
+    let mut agent = Agent::new(
+        &tmp.path().join("a"),
+        &net,
+        opts(&net, "edge-a", "subscribe"),
+    );
     agent.start();
-    let wave = net.approve(&plan, &["edge-a"], net.open_window().await).await;
+    let wave = net
+        .approve(&plan, &["edge-a"], net.open_window().await)
+        .await;
     wait_state(&agent, wave, "failed").await;
     assert_eq!(net.status("edge-a").await, DEGRADED);
-    assert_eq!(net.step_reports("edge-a").await, vec![(wave, 0, 1), (wave, 1, 1), (wave, 2, 2)]);
+    assert_eq!(
+        net.step_reports("edge-a").await,
+        vec![(wave, 0, 1), (wave, 1, 1), (wave, 2, 2)]
+    );
     assert_eq!(runs(&agent.sandbox(), "s3"), 0);
     net.order_rollback("edge-a").await;
     wait_state(&agent, wave, "rolled-back").await;
     assert_eq!(net.status("edge-a").await, ROLLED_BACK);
-    assert_eq!(net.rollback_reports("edge-a").await, vec![(wave, 2, 1), (wave, 1, 1), (wave, 0, 1)]);
+    assert_eq!(
+        net.rollback_reports("edge-a").await,
+        vec![(wave, 2, 1), (wave, 1, 1), (wave, 0, 1)]
+    );
     for i in 0..3 {
         assert_eq!(runs(&agent.sandbox(), &format!("undo-s{i}")), 1);
     }
-    assert_eq!(runs(&agent.sandbox(), "undo-s3"), 0, "step 3 never ran, so nothing to undo");
+    assert_eq!(
+        runs(&agent.sandbox(), "undo-s3"),
+        0,
+        "step 3 never ran, so nothing to undo"
+    );
 }

@@ -1,4 +1,5 @@
 //! The agent as a service: sd_notify (READY, WATCHDOG, STOPPING), metrics and health, and clear
+#![allow(clippy::unwrap_used)]
 //! fatal errors for bad configs and a wrong chain.
 
 mod common;
@@ -11,15 +12,23 @@ use common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn http_get(port: u16, path: &str) -> String {
-    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    s.write_all(format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n").as_bytes()).await.unwrap();
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).await.unwrap();
     out
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[tokio::test]
@@ -42,24 +51,34 @@ async fn notifies_systemd_and_serves_metrics_and_health() {
     );
     let sock_path = tmp.path().join("notify.sock");
     let sock = UnixDatagram::bind(&sock_path).unwrap();
-    sock.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
     agent.start_with_env(&[
         ("NOTIFY_SOCKET", sock_path.display().to_string()),
         ("WATCHDOG_USEC", "1000000".into()),
     ]);
     let mut seen = Vec::new();
     let mut buf = [0u8; 512];
-    while !(seen.iter().any(|m: &String| m.contains("READY=1")) && seen.iter().filter(|m| m.as_str() == "WATCHDOG=1").count() >= 2) {
+    while !(seen.iter().any(|m: &String| m.contains("READY=1"))
+        && seen.iter().filter(|m| m.as_str() == "WATCHDOG=1").count() >= 2)
+    {
         let n = sock.recv(&mut buf).expect("a notification");
         seen.push(String::from_utf8_lossy(&buf[..n]).into_owned());
     }
     let metrics = eventually("metrics served", Duration::from_secs(30), || async {
         let m = http_get(port, "/metrics").await;
-        m.contains("sankofa_agent_ready{site=\"edge-a\"} 1").then_some(m)
+        m.contains("sankofa_agent_ready{site=\"edge-a\"} 1")
+            .then_some(m)
     })
     .await;
-    assert!(metrics.contains("sankofa_agent_lag_blocks{site=\"edge-a\"}"), "{metrics}");
-    assert!(metrics.contains("sankofa_agent_signatures_total{site=\"edge-a\",outcome=\"new\"} 0"), "{metrics}");
+    assert!(
+        metrics.contains("sankofa_agent_lag_blocks{site=\"edge-a\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("sankofa_agent_signatures_total{site=\"edge-a\",outcome=\"new\"} 0"),
+        "{metrics}"
+    );
     assert!(http_get(port, "/health").await.starts_with("HTTP/1.1 200"));
     let status = agent.sigterm();
     assert!(status.success());
@@ -80,10 +99,17 @@ fn a_bad_config_names_the_file_and_key() {
         "state_dir = \"/var/lib/x\"\n[site]\nname = \"edge-a\"\n[chain]\nchain_id = 1\nrollout = \"0x01\"\nregistry = \"0x02\"\n[[rpc]]\nname = \"a\"\nhttp = \"http://127.0.0.1:1\"\n[signer]\nbackend = \"keystore\"\npath = \"/k\"\npassword_file = \"/p\"\n",
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_sankofa-agent")).args(["check-config", "--config"]).arg(&path).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_sankofa-agent"))
+        .args(["check-config", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("agent.toml") && err.contains("chain.rollout"), "{err}");
+    assert!(
+        err.contains("agent.toml") && err.contains("chain.rollout"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -102,10 +128,20 @@ async fn a_chain_id_mismatch_stops_the_agent_with_a_clear_error() {
             extra: "",
         },
     );
-    let text = std::fs::read_to_string(&agent.config).unwrap().replace(&format!("chain_id = {}", net.anvil.chain_id()), "chain_id = 999");
+    let text = std::fs::read_to_string(&agent.config).unwrap().replace(
+        &format!("chain_id = {}", net.anvil.chain_id()),
+        "chain_id = 999",
+    );
     std::fs::write(&agent.config, text).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_sankofa-agent")).args(["run", "--config"]).arg(&agent.config).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_sankofa-agent"))
+        .args(["run", "--config"])
+        .arg(&agent.config)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("chain id mismatch") && err.contains("999"), "{err}");
+    assert!(
+        err.contains("chain id mismatch") && err.contains("999"),
+        "{err}"
+    );
 }

@@ -209,6 +209,7 @@ pub(crate) fn rpc_err<'a>(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -60,6 +60,7 @@ pub fn is_range_error(code: i64, message: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

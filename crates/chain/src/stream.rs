@@ -426,18 +426,18 @@ impl LogStream {
                     break (end, end_before, logs);
                 }
                 Err(source) => {
-                    if let Some((code, message)) = rpc_error_message(&source) {
-                        if is_range_error(code, &message) {
-                            if self.page.shrink() {
-                                tracing::debug!(target: "chain::stream", from, end, page = self.page.current(), %message, "log range rejected; halving");
-                                continue;
-                            }
-                            return Err(Error::LogRangeStuck {
-                                endpoint: c.endpoint.name.clone(),
-                                block: from,
-                                message,
-                            });
+                    if let Some((code, message)) = rpc_error_message(&source)
+                        && is_range_error(code, &message)
+                    {
+                        if self.page.shrink() {
+                            tracing::debug!(target: "chain::stream", from, end, page = self.page.current(), %message, "log range rejected; halving");
+                            continue;
                         }
+                        return Err(Error::LogRangeStuck {
+                            endpoint: c.endpoint.name.clone(),
+                            block: from,
+                            message,
+                        });
                     }
                     return Err(Error::Rpc {
                         endpoint: c.endpoint.name.clone(),
@@ -459,10 +459,10 @@ impl LogStream {
         } else {
             header(c, from).await?
         };
-        if let Some(cur) = self.cursor() {
-            if first.parent != cur.hash {
-                return self.reorg(c, shutdown).await;
-            }
+        if let Some(cur) = self.cursor()
+            && first.parent != cur.hash
+        {
+            return self.reorg(c, shutdown).await;
         }
         // Every log must come from the canonical block of its number.
         let mut canonical: BTreeMap<u64, B256> = BTreeMap::new();

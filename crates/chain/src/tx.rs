@@ -110,7 +110,7 @@ struct Nonces {
 }
 
 enum Broadcast {
-    Mined(TransactionReceipt),
+    Mined(Box<TransactionReceipt>),
     /// The nonce went to another transaction: sign again with a new one.
     NonceTaken,
 }
@@ -360,6 +360,7 @@ impl TxSender {
             };
             match self.broadcast_and_wait(&signed).await {
                 Ok(Broadcast::Mined(receipt)) => {
+                    let receipt = *receipt;
                     if receipt.status() {
                         return Ok(receipt);
                     }
@@ -389,7 +390,7 @@ impl TxSender {
                 Some(Broadcast::NonceTaken) => {
                     // Ours may be the one that took it.
                     return Ok(match self.receipt(s.hash).await? {
-                        Some(r) => Broadcast::Mined(r),
+                        Some(r) => Broadcast::Mined(Box::new(r)),
                         None => Broadcast::NonceTaken,
                     });
                 }
@@ -399,7 +400,7 @@ impl TxSender {
             let deadline = Instant::now() + cfg.receipt_timeout;
             while Instant::now() < deadline {
                 match self.receipt(s.hash).await {
-                    Ok(Some(r)) => return Ok(Broadcast::Mined(r)),
+                    Ok(Some(r)) => return Ok(Broadcast::Mined(Box::new(r))),
                     Ok(None) => {}
                     Err(e) => {
                         tracing::debug!(target: "chain::tx", error = %e, "receipt lookup failed")
@@ -411,7 +412,7 @@ impl TxSender {
             if latest > s.nonce {
                 // Mined by now, or replaced by another transaction with our nonce.
                 return Ok(match self.receipt(s.hash).await? {
-                    Some(r) => Broadcast::Mined(r),
+                    Some(r) => Broadcast::Mined(Box::new(r)),
                     None => Broadcast::NonceTaken,
                 });
             }

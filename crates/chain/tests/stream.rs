@@ -1,4 +1,5 @@
 //! The log stream against a real anvil: backfill + live, paging, reorgs, resets, failover.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
@@ -166,10 +167,10 @@ async fn confirmation_depth_holds_logs_back() {
             seq_of(&ev).is_none(),
             "log delivered before 3 confirmations"
         );
-        if let StreamEvent::Checkpoint { block, .. } = ev {
-            if block.number + 3 >= n {
-                break;
-            }
+        if let StreamEvent::Checkpoint { block, .. } = ev
+            && block.number + 3 >= n
+        {
+            break;
         }
     }
     mine(&anvil, 3).await;

@@ -18,7 +18,10 @@ impl Args {
     pub fn run(&self, cfg: &Config) -> anyhow::Result<()> {
         let path = cfg.journal_path();
         if !path.exists() {
-            anyhow::bail!("no journal at {}: the agent has not run with this config yet", path.display());
+            anyhow::bail!(
+                "no journal at {}: the agent has not run with this config yet",
+                path.display()
+            );
         }
         let j = Journal::open_read_only(&path)?;
         let cursor = j.cursor()?;
@@ -51,7 +54,10 @@ impl Args {
             None => println!("cursor  (none yet)"),
         }
         println!("events  {}", j.events_handled()?);
-        println!("{:<6} {:<16} {:>5} {:>7}  note", "wave", "state", "steps", "reports");
+        println!(
+            "{:<6} {:<16} {:>5} {:>7}  note",
+            "wave", "state", "steps", "reports"
+        );
         for d in j.all()? {
             let steps = j.steps(d.wave, Kind::Step)?;
             let done = steps.iter().filter(|s| s.finished).count();

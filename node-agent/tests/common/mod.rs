@@ -1,7 +1,7 @@
 //! Fixtures for the agent's end-to-end tests: anvil, the real contracts deployed from the
 //! `sankofa-abi` bindings (an EOA plays governance, registrar and guardian), agent configs, and
 //! real `sankofa-agent` processes.
-#![allow(dead_code, unreachable_pub, missing_docs)]
+#![allow(dead_code, unreachable_pub, missing_docs, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -53,36 +53,101 @@ impl Net {
         let anvil = Anvil::at(anvil_bin()).spawn();
         let gov_signer = PrivateKeySigner::from(anvil.keys()[0].clone());
         let me = gov_signer.address();
-        let gov = ProviderBuilder::new().wallet(EthereumWallet::from(gov_signer)).connect_http(anvil.endpoint_url()).erased();
-        let registry = SiteRegistry::deploy(gov.clone(), me, me).await.expect("deploy registry");
-        let vset = ValidatorSet::deploy(gov.clone(), me, Address::ZERO, vec![me], vec![id("core-a")])
+        let gov = ProviderBuilder::new()
+            .wallet(EthereumWallet::from(gov_signer))
+            .connect_http(anvil.endpoint_url())
+            .erased();
+        let registry = SiteRegistry::deploy(gov.clone(), me, me)
             .await
-            .expect("deploy validator set");
+            .expect("deploy registry");
+        let vset =
+            ValidatorSet::deploy(gov.clone(), me, Address::ZERO, vec![me], vec![id("core-a")])
+                .await
+                .expect("deploy validator set");
         // All-zero criteria (the struct type is not exported by the bindings: decode zeros into it).
         let criteria = alloy::sol_types::SolValue::abi_decode(&[0u8; 384]).expect("zero criteria");
-        let rollout = Rollout::deploy(gov.clone(), me, me, *registry.address(), *vset.address(), criteria)
-            .await
-            .expect("deploy rollout");
+        let rollout = Rollout::deploy(
+            gov.clone(),
+            me,
+            me,
+            *registry.address(),
+            *vset.address(),
+            criteria,
+        )
+        .await
+        .expect("deploy rollout");
         let deploy_block = gov.get_block_number().await.unwrap();
-        registry.initRollout(*rollout.address()).send().await.unwrap().get_receipt().await.unwrap();
+        registry
+            .initRollout(*rollout.address())
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
         let admin = IRegistryAdmin::new(*registry.address(), gov.clone());
         let mut sites = vec![
-            IRegistryAdmin::SiteInput { id: id("core-a"), tier: 1, phase: 1, parent: B256::ZERO, recordHash: keccak256("core-a") },
-            IRegistryAdmin::SiteInput { id: id("reg-a"), tier: 2, phase: 1, parent: id("core-a"), recordHash: keccak256("reg-a") },
+            IRegistryAdmin::SiteInput {
+                id: id("core-a"),
+                tier: 1,
+                phase: 1,
+                parent: B256::ZERO,
+                recordHash: keccak256("core-a"),
+            },
+            IRegistryAdmin::SiteInput {
+                id: id("reg-a"),
+                tier: 2,
+                phase: 1,
+                parent: id("core-a"),
+                recordHash: keccak256("reg-a"),
+            },
         ];
         for e in edges {
-            sites.push(IRegistryAdmin::SiteInput { id: id(e), tier: 3, phase: 1, parent: id("reg-a"), recordHash: keccak256(e) });
+            sites.push(IRegistryAdmin::SiteInput {
+                id: id(e),
+                tier: 3,
+                phase: 1,
+                parent: id("reg-a"),
+                recordHash: keccak256(e),
+            });
         }
-        let r = admin.registerSites(sites).send().await.unwrap().get_receipt().await.unwrap();
+        let r = admin
+            .registerSites(sites)
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
         assert!(r.status(), "registerSites reverted");
         for (i, e) in edges.iter().enumerate() {
             let key = agent_key(&anvil, i).address();
-            let r = registry.bindAgentKey(id(e), key).send().await.unwrap().get_receipt().await.unwrap();
+            let r = registry
+                .bindAgentKey(id(e), key)
+                .send()
+                .await
+                .unwrap()
+                .get_receipt()
+                .await
+                .unwrap();
             assert!(r.status());
         }
-        let r = rollout.approvePhase(1).send().await.unwrap().get_receipt().await.unwrap();
+        let r = rollout
+            .approvePhase(1)
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
         assert!(r.status());
-        Self { rollout: *rollout.address(), registry: *registry.address(), anvil, gov, deploy_block }
+        Self {
+            rollout: *rollout.address(),
+            registry: *registry.address(),
+            anvil,
+            gov,
+            deploy_block,
+        }
     }
 
     pub fn rollout(&self) -> Rollout::RolloutInstance<DynProvider> {
@@ -94,18 +159,39 @@ impl Net {
     }
 
     pub async fn now(&self) -> u64 {
-        let b = self.gov.get_block_by_number(alloy::eips::BlockNumberOrTag::Latest).await.unwrap().unwrap();
+        let b = self
+            .gov
+            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+            .await
+            .unwrap()
+            .unwrap();
         b.header.timestamp
     }
 
     /// Approves a wave of `plan` (hash of its bytes) for `sites`; returns the wave id.
     pub async fn approve(&self, plan: &Path, sites: &[&str], window: (u64, u64)) -> u32 {
         let bytes = std::fs::read(plan).unwrap();
-        let steps = sankofa_agent::plan::Plan::parse("test", &bytes).map(|p| p.plan.steps.len() as u16).unwrap_or(1);
-        self.approve_hash(keccak256(&bytes), &plan.display().to_string(), sites, window, steps).await
+        let steps = sankofa_agent::plan::Plan::parse("test", &bytes)
+            .map(|p| p.plan.steps.len() as u16)
+            .unwrap_or(1);
+        self.approve_hash(
+            keccak256(&bytes),
+            &plan.display().to_string(),
+            sites,
+            window,
+            steps,
+        )
+        .await
     }
 
-    pub async fn approve_hash(&self, hash: B256, uri: &str, sites: &[&str], window: (u64, u64), steps: u16) -> u32 {
+    pub async fn approve_hash(
+        &self,
+        hash: B256,
+        uri: &str,
+        sites: &[&str],
+        window: (u64, u64),
+        steps: u16,
+    ) -> u32 {
         let ids: Vec<B256> = sites.iter().map(|s| id(s)).collect();
         let r = self
             .rollout()
@@ -127,12 +213,28 @@ impl Net {
     }
 
     pub async fn cancel(&self, site: &str) {
-        let r = self.rollout().cancelDeployments(vec![id(site)], 0).send().await.unwrap().get_receipt().await.unwrap();
+        let r = self
+            .rollout()
+            .cancelDeployments(vec![id(site)], 0)
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
         assert!(r.status(), "cancel reverted");
     }
 
     pub async fn order_rollback(&self, site: &str) {
-        let r = self.rollout().orderRollback(vec![id(site)], 2).send().await.unwrap().get_receipt().await.unwrap();
+        let r = self
+            .rollout()
+            .orderRollback(vec![id(site)], 2)
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
         assert!(r.status(), "orderRollback reverted");
     }
 
@@ -141,7 +243,12 @@ impl Net {
     }
 
     pub async fn next_step(&self, site: &str) -> u16 {
-        self.rollout().deployment(id(site)).call().await.unwrap().nextStep
+        self.rollout()
+            .deployment(id(site))
+            .call()
+            .await
+            .unwrap()
+            .nextStep
     }
 
     /// Every `StepReported` for `site`: (wave, step, status, digest).
@@ -154,12 +261,18 @@ impl Net {
             .query()
             .await
             .unwrap();
-        logs.into_iter().map(|(e, _)| (e.waveId, e.step, e.status, e.outputDigest)).collect()
+        logs.into_iter()
+            .map(|(e, _)| (e.waveId, e.step, e.status, e.outputDigest))
+            .collect()
     }
 
     /// Advances chain time by `secs` and mines a block.
     pub async fn warp(&self, secs: u64) {
-        let _: serde_json::Value = self.gov.raw_request("evm_increaseTime".into(), (secs,)).await.unwrap();
+        let _: serde_json::Value = self
+            .gov
+            .raw_request("evm_increaseTime".into(), (secs,))
+            .await
+            .unwrap();
         let _: serde_json::Value = self.gov.raw_request("evm_mine".into(), ()).await.unwrap();
     }
 
@@ -173,7 +286,9 @@ impl Net {
             .query()
             .await
             .unwrap();
-        logs.into_iter().map(|(e, _)| (e.waveId, e.step, e.status)).collect()
+        logs.into_iter()
+            .map(|(e, _)| (e.waveId, e.step, e.status))
+            .collect()
     }
 
     pub async fn rollback_reports(&self, site: &str) -> Vec<(u32, u16, u8)> {
@@ -185,12 +300,17 @@ impl Net {
             .query()
             .await
             .unwrap();
-        logs.into_iter().map(|(e, _)| (e.waveId, e.step, e.status)).collect()
+        logs.into_iter()
+            .map(|(e, _)| (e.waveId, e.step, e.status))
+            .collect()
     }
 }
 
 pub fn wall() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 /// Polls `f` until it returns Some, failing after `limit` (a liveness bound, not a timing claim).
@@ -276,7 +396,12 @@ secret_key_file = "{key}"
         );
         let path = dir.join("agent.toml");
         std::fs::write(&path, config).unwrap();
-        Self { dir: dir.to_owned(), config: path, child: None, runs: 0 }
+        Self {
+            dir: dir.to_owned(),
+            config: path,
+            child: None,
+            runs: 0,
+        }
     }
 
     pub fn sandbox(&self) -> PathBuf {
@@ -321,7 +446,9 @@ secret_key_file = "{key}"
     /// All agent logs so far.
     pub fn logs(&self) -> String {
         (1..=self.runs)
-            .map(|i| std::fs::read_to_string(self.dir.join(format!("agent-{i}.log"))).unwrap_or_default())
+            .map(|i| {
+                std::fs::read_to_string(self.dir.join(format!("agent-{i}.log"))).unwrap_or_default()
+            })
             .collect::<Vec<_>>()
             .join("\n")
     }
@@ -350,7 +477,11 @@ secret_key_file = "{key}"
             .arg(&self.config)
             .output()
             .unwrap();
-        assert!(out.status.success(), "status failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "status failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice(&out.stdout).unwrap()
     }
 }
@@ -376,5 +507,7 @@ pub fn counting_plan(dir: &Path, steps: usize, fail_step: Option<usize>) -> Path
 }
 
 pub fn runs(sandbox: &Path, file: &str) -> usize {
-    std::fs::read_to_string(sandbox.join("runs").join(file)).map(|s| s.lines().count()).unwrap_or(0)
+    std::fs::read_to_string(sandbox.join("runs").join(file))
+        .map(|s| s.lines().count())
+        .unwrap_or(0)
 }

@@ -1,5 +1,5 @@
 //! Shared fixtures: anvil, a hand-written log emitter contract, helpers.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 use std::path::PathBuf;
 use std::sync::Arc;
