@@ -48,6 +48,8 @@ enum Command {
     Status(cmd::status::Args),
     /// Besu node configuration rendered from the registry.
     Besu(cmd::besu::Args),
+    /// Follow the rollout live until a phase's criteria hold or every site in flight settled.
+    Watch(cmd::watch::Args),
 }
 
 impl Cli {
@@ -69,6 +71,7 @@ impl Cli {
             Command::Proposals(args) => args.run(),
             Command::Status(args) => args.run(),
             Command::Besu(args) => args.run(),
+            Command::Watch(args) => args.run(),
         }
     }
 }

@@ -29,6 +29,9 @@ pub(crate) struct RawDeployParams {
     pub(crate) validators: Vec<String>,
     /// A ValidatorSet preloaded in genesis (`sankofa genesis besu`) to adopt instead of deploying.
     pub(crate) validator_set: Option<Address>,
+    /// Phase criteria `[minCore, minRegional, minEdge, minValidators]` for phases 1..3 (default:
+    /// the plan's Success Criteria). Smaller values suit a reduced rollout (tests, staging).
+    pub(crate) criteria: Option<[[u16; 4]; 3]>,
 }
 
 /// The parameters a deployment was made with (recorded so a re-run can verify them).

@@ -273,6 +273,7 @@ pub(crate) async fn propose_or_resume(
         ),
         Some(_) => (false, None),
         None => {
+            check_proposer(chain, &g).await?;
             let call = g.propose(
                 p.targets.clone(),
                 p.values.clone(),
@@ -296,6 +297,38 @@ pub(crate) async fn propose_or_resume(
         tx,
         title: p.title().to_string(),
     })
+}
+
+/// The Governor counts the proposer's votes at `clock() - 1`: say so plainly instead of
+/// letting `propose` revert with a bare threshold error.
+async fn check_proposer(
+    chain: &Chain,
+    g: &IGovernor::IGovernorInstance<&alloy::providers::DynProvider>,
+) -> anyhow::Result<()> {
+    let proposer = chain.sender()?;
+    let clock = g
+        .clock()
+        .call()
+        .await
+        .map_err(|e| chain.explain_call("clock", e))?;
+    let timepoint = U256::from(clock.to::<u64>().saturating_sub(1));
+    let votes = g
+        .getVotes(proposer, timepoint)
+        .call()
+        .await
+        .map_err(|e| chain.explain_call("getVotes", e))?;
+    let threshold = g
+        .proposalThreshold()
+        .call()
+        .await
+        .map_err(|e| chain.explain_call("proposalThreshold", e))?;
+    if votes < threshold {
+        bail!(
+            "{proposer} cannot propose: it had {votes} vote(s) at the last second and proposing needs {threshold}; \
+             sign with a council member's key (`sankofa council list`), or retry in a second if it just joined"
+        );
+    }
+    Ok(())
 }
 
 /// Seconds the chain clock must move so that `target` (a timestamp) is strictly in the past.

@@ -291,6 +291,11 @@ fn bad_input_fails_with_one_clear_message() {
         err.contains("serves chain id 31337") && err.contains("chain id 5"),
         "{err}"
     );
+    // Only council members may propose.
+    let err = w
+        .sankofa(&["propose", "phase", "1", "--private-key-file", &w.key(0)])
+        .fails();
+    assert!(err.contains("cannot propose"), "{err}");
     // A config file with an unknown key names it.
     std::fs::write(w.path("sankofa.toml"), "rpc_ulr = \"http://x\"\n").expect("write");
     let err = w.sankofa(&["status"]).fails();

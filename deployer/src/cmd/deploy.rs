@@ -268,7 +268,7 @@ impl Args {
             },
             validators,
             validator_set: self.validator_set.or(raw.validator_set),
-            criteria: DEFAULT_CRITERIA,
+            criteria: raw.criteria.unwrap_or(DEFAULT_CRITERIA),
         };
         if let Some(existing) = existing {
             // Only what was explicitly asked for must match; the rest is taken from the file.

@@ -15,3 +15,4 @@ pub(crate) mod sites;
 pub(crate) mod status;
 pub(crate) mod validators;
 pub(crate) mod vote;
+pub(crate) mod watch;

@@ -22,76 +22,76 @@ const ROLLED_BACK: u8 = 6;
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     #[command(flatten)]
-    chain: ChainArgs,
+    pub(crate) chain: ChainArgs,
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Status {
-    chain_id: u64,
-    block: u64,
-    timestamp: u64,
-    current_phase: u8,
-    paused: bool,
-    phases: Vec<PhaseStatus>,
+pub(crate) struct Status {
+    pub(crate) chain_id: u64,
+    pub(crate) block: u64,
+    pub(crate) timestamp: u64,
+    pub(crate) current_phase: u8,
+    pub(crate) paused: bool,
+    pub(crate) phases: Vec<PhaseStatus>,
     /// tier -> status -> count
-    sites: Vec<TierCounts>,
-    waves_in_flight: Vec<WaveStatus>,
-    failing: Vec<Failing>,
-    validators: Vec<Validator>,
+    pub(crate) sites: Vec<TierCounts>,
+    pub(crate) waves_in_flight: Vec<WaveStatus>,
+    pub(crate) failing: Vec<Failing>,
+    pub(crate) validators: Vec<Validator>,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct PhaseStatus {
-    phase: u8,
-    approved: bool,
-    criteria: Vec<Criterion>,
-    met: bool,
+pub(crate) struct PhaseStatus {
+    pub(crate) phase: u8,
+    pub(crate) approved: bool,
+    pub(crate) criteria: Vec<Criterion>,
+    pub(crate) met: bool,
 }
 
 #[derive(Debug, Serialize)]
-struct Criterion {
-    what: &'static str,
-    need: u64,
-    have: u64,
-    met: bool,
+pub(crate) struct Criterion {
+    pub(crate) what: &'static str,
+    pub(crate) need: u64,
+    pub(crate) have: u64,
+    pub(crate) met: bool,
 }
 
 #[derive(Debug, Serialize)]
-struct TierCounts {
-    tier: &'static str,
-    counts: std::collections::BTreeMap<&'static str, u64>,
-    total: u64,
+pub(crate) struct TierCounts {
+    pub(crate) tier: &'static str,
+    pub(crate) counts: std::collections::BTreeMap<&'static str, u64>,
+    pub(crate) total: u64,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct WaveStatus {
-    wave_id: u32,
-    phase: u8,
-    plan_hash: B256,
-    not_before: u64,
-    expiry: u64,
-    max_concurrent: u16,
-    step_count: u16,
-    deploying: u16,
+pub(crate) struct WaveStatus {
+    pub(crate) wave_id: u32,
+    pub(crate) phase: u8,
+    pub(crate) plan_hash: B256,
+    pub(crate) not_before: u64,
+    pub(crate) expiry: u64,
+    pub(crate) max_concurrent: u16,
+    pub(crate) step_count: u16,
+    pub(crate) deploying: u16,
 }
 
 #[derive(Debug, Serialize)]
-struct Failing {
-    site: String,
-    tier: String,
-    status: &'static str,
-    wave: u32,
+pub(crate) struct Failing {
+    pub(crate) site: String,
+    pub(crate) tier: String,
+    pub(crate) status: &'static str,
+    pub(crate) wave: u32,
 }
 
 #[derive(Debug, Serialize)]
-struct Validator {
-    address: Address,
-    site: String,
+pub(crate) struct Validator {
+    pub(crate) address: Address,
+    pub(crate) site: String,
 }
 
 impl Args {
@@ -110,7 +110,7 @@ impl Args {
     }
 }
 
-async fn collect(ctx: &Ctx) -> anyhow::Result<Status> {
+pub(crate) async fn collect(ctx: &Ctx) -> anyhow::Result<Status> {
     let (chain, dep) = (&ctx.chain, &ctx.deployment);
     let p = &chain.provider;
     let e = |what: &'static str| move |err| chain.explain_call(what, err);

@@ -1,0 +1,91 @@
+//! `sankofa devnet`: prints its endpoints as JSON, writes dev key files, and keeps the chain
+//! across restarts with `--state` (anvil dumps on SIGTERM, which devnet forwards).
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Command, Stdio},
+};
+
+use alloy::providers::{Provider, ProviderBuilder};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+fn start(dir: &std::path::Path, port: u16) -> (Child, serde_json::Value) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sankofa"))
+        .args([
+            "devnet",
+            "--port",
+            &port.to_string(),
+            "--json",
+            "--state",
+            "state.json",
+            "--keys-dir",
+            "keys",
+        ])
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn devnet");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read");
+    (child, serde_json::from_str(&line).expect("one JSON line"))
+}
+
+fn stop(mut child: Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let exit = child.wait().expect("wait");
+    assert!(exit.success(), "devnet exits cleanly on SIGTERM: {exit:?}");
+}
+
+#[tokio::test]
+async fn devnet_prints_endpoints_and_keeps_state_across_restarts() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let port = free_port();
+    let (child, info) = start(dir.path(), port);
+    assert_eq!(info["chainId"], 31337);
+    assert_eq!(info["http"], format!("http://127.0.0.1:{port}"));
+    assert_eq!(info["accounts"].as_array().expect("accounts").len(), 10);
+    let key = std::fs::read_to_string(dir.path().join("keys/0.key")).expect("key file");
+    let signer: alloy::signers::local::PrivateKeySigner = key.trim().parse().expect("hex key");
+    assert_eq!(
+        signer.address().to_checksum(None),
+        info["accounts"][0].as_str().expect("addr")
+    );
+
+    let provider = ProviderBuilder::new()
+        .connect_http(info["http"].as_str().expect("url").parse().expect("url"));
+    for _ in 0..3 {
+        let _: serde_json::Value = provider
+            .raw_request("evm_mine".into(), ())
+            .await
+            .expect("mine");
+    }
+    assert_eq!(provider.get_block_number().await.expect("block"), 3);
+    stop(child);
+    assert!(
+        dir.path().join("state.json").is_file(),
+        "state dumped on exit"
+    );
+
+    let (child, _) = start(dir.path(), port);
+    let provider = ProviderBuilder::new()
+        .connect_http(format!("http://127.0.0.1:{port}").parse().expect("url"));
+    assert_eq!(
+        provider.get_block_number().await.expect("block"),
+        3,
+        "the chain survived the restart"
+    );
+    stop(child);
+}
