@@ -36,7 +36,13 @@ pub(crate) struct Args {
 }
 
 /// Statuses of a site that has left `planned`: the bar's length.
-const IN_FLIGHT: [&str; 5] = ["approved", "deploying", "operational", "degraded", "rolled-back"];
+const IN_FLIGHT: [&str; 5] = [
+    "approved",
+    "deploying",
+    "operational",
+    "degraded",
+    "rolled-back",
+];
 
 impl Args {
     pub(crate) fn run(self) -> anyhow::Result<()> {
@@ -61,7 +67,10 @@ impl Args {
             bars.update(&status);
             for f in &status.failing {
                 if reported_failures.insert((f.site.clone(), f.status, f.wave)) {
-                    bars.println(format!("  ! {} ({}) is {} in wave {}", f.site, f.tier, f.status, f.wave));
+                    bars.println(format!(
+                        "  ! {} ({}) is {} in wave {}",
+                        f.site, f.tier, f.status, f.wave
+                    ));
                 }
             }
             if self.done(&status) {
@@ -91,7 +100,11 @@ impl Args {
                     "timed out after {}s waiting until {}{}",
                     self.timeout,
                     self.condition(),
-                    if unmet.is_empty() { String::new() } else { format!(" (unmet: {})", unmet.join(", ")) }
+                    if unmet.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (unmet: {})", unmet.join(", "))
+                    }
                 );
             }
             tokio::time::sleep(Duration::from_secs_f64(self.interval.max(0.1))).await;
@@ -101,7 +114,10 @@ impl Args {
     fn done(&self, status: &Status) -> bool {
         match self.until_criteria {
             Some(phase) => status.phases.iter().any(|p| p.phase == phase && p.met),
-            None => status.sites.iter().all(|t| t.counts["approved"] + t.counts["deploying"] == 0),
+            None => status
+                .sites
+                .iter()
+                .all(|t| t.counts["approved"] + t.counts["deploying"] == 0),
         }
     }
 
@@ -139,7 +155,11 @@ impl Bars {
                 bar
             })
             .collect();
-        Self { multi, tiers, quiet }
+        Self {
+            multi,
+            tiers,
+            quiet,
+        }
     }
 
     fn update(&self, status: &Status) {
