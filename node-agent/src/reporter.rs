@@ -95,7 +95,7 @@ impl Reporter {
 
     /// Reports `(wave, kind, step)` with `status` and `digest` until it lands or is refused.
     /// Retryable failures are retried with backoff until `shutdown`.
-    #[tracing::instrument(skip_all, fields(wave, step, kind = ?kind))]
+    #[tracing::instrument(skip_all, fields(site = %sankofa_abi::ids::site_name(self.site), wave = wave, step = step, kind = ?kind))]
     pub async fn report(
         &self,
         wave: u32,

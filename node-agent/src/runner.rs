@@ -401,7 +401,7 @@ impl Runner {
     }
 
     /// Runs (at most once) one step or rollback step and journals its outcome.
-    #[instrument(skip_all, fields(site = %self.cfg.site_name, wave, step, kind = ?kind))]
+    #[instrument(skip_all, fields(site = %self.cfg.site_name, wave = wave, step = step, kind = ?kind))]
     async fn execute(
         &self,
         plan: &LoadedPlan,

@@ -80,6 +80,17 @@ async fn notifies_systemd_and_serves_metrics_and_health() {
         "{metrics}"
     );
     assert!(http_get(port, "/health").await.starts_with("HTTP/1.1 200"));
+    // A figure, not an assertion: the idle agent's resident memory (113 share a host in the demo).
+    let pid = agent.child.as_ref().unwrap().id();
+    let st = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let rss: Vec<&str> = st
+        .lines()
+        .filter(|l| l.starts_with("VmRSS") || l.starts_with("RssAnon") || l.starts_with("RssFile"))
+        .collect();
+    println!(
+        "idle agent (debug build, subscribe mode): {}",
+        rss.join(", ").replace('\t', " ")
+    );
     let status = agent.sigterm();
     assert!(status.success());
     loop {
