@@ -48,6 +48,7 @@ alloy::sol! {
         function removeMember(address member) external;
         function isMember(address account) external view returns (bool);
         function memberCount() external view returns (uint256);
+        function getVotes(address account) external view returns (uint256);
         function members() external view returns (address[] memory);
         function governance() external view returns (address);
     }
@@ -98,7 +99,6 @@ alloy::sol! {
         function quorum(uint256 timepoint) external view returns (uint256);
         function timelock() external view returns (address);
         function clock() external view returns (uint48);
-        function getVotes(address account, uint256 timepoint) external view returns (uint256);
         function proposalThreshold() external view returns (uint256);
         event ProposalCreated(uint256 proposalId, address proposer, address[] targets, uint256[] values,
             string[] signatures, bytes[] calldatas, uint256 voteStart, uint256 voteEnd, string description);

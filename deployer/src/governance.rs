@@ -17,7 +17,7 @@ use anyhow::{Context, bail};
 use serde::Serialize;
 
 use crate::{
-    contracts::{IGovernor, proposal_state_name},
+    contracts::{ICouncil, IGovernor, proposal_state_name},
     deployment::Deployment,
     rpc::Chain,
 };
@@ -273,7 +273,7 @@ pub(crate) async fn propose_or_resume(
         ),
         Some(_) => (false, None),
         None => {
-            check_proposer(chain, &g).await?;
+            check_proposer(chain, dep, &g).await?;
             let call = g.propose(
                 p.targets.clone(),
                 p.values.clone(),
@@ -299,24 +299,21 @@ pub(crate) async fn propose_or_resume(
     })
 }
 
-/// The Governor counts the proposer's votes at `clock() - 1`: say so plainly instead of
-/// letting `propose` revert with a bare threshold error.
+/// The Governor counts the proposer's votes at `clock() - 1` of the block that includes the
+/// propose; that block is later than the latest one, so the current votes are what counts.
+/// Checked here to say so plainly instead of a bare threshold revert.
 async fn check_proposer(
     chain: &Chain,
+    dep: &Deployment,
     g: &IGovernor::IGovernorInstance<&alloy::providers::DynProvider>,
 ) -> anyhow::Result<()> {
     let proposer = chain.sender()?;
-    let clock = g
-        .clock()
+    let council = ICouncil::new(dep.address("Council")?, &chain.provider);
+    let votes = council
+        .getVotes(proposer)
         .call()
         .await
-        .map_err(|e| chain.explain_call("clock", e))?;
-    let timepoint = U256::from(clock.to::<u64>().saturating_sub(1));
-    let votes = g
-        .getVotes(proposer, timepoint)
-        .call()
-        .await
-        .map_err(|e| chain.explain_call("getVotes", e))?;
+        .map_err(|e| chain.explain_call("Council.getVotes", e))?;
     let threshold = g
         .proposalThreshold()
         .call()
@@ -324,8 +321,8 @@ async fn check_proposer(
         .map_err(|e| chain.explain_call("proposalThreshold", e))?;
     if votes < threshold {
         bail!(
-            "{proposer} cannot propose: it had {votes} vote(s) at the last second and proposing needs {threshold}; \
-             sign with a council member's key (`sankofa council list`), or retry in a second if it just joined"
+            "{proposer} cannot propose: it has {votes} vote(s) and proposing needs {threshold}; \
+             sign with a council member's key (`sankofa council list`)"
         );
     }
     Ok(())
