@@ -183,6 +183,7 @@ contract Rollout is IRollout, AccessControl {
             LedgerState state = l.state;
             if (state == LedgerState.RollingBack) revert RolloutRollbackInProgress(id);
             uint32 waveId = l.waveId;
+            // Defensive: those statuses are only reachable through a wave of this contract.
             if (waveId == 0) revert RolloutNotRollbackable(id, st);
             uint16 ran = l.nextStep;
             if (state == LedgerState.Active) _closeOnWave(waveId, ran != 0, false);

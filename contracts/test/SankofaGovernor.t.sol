@@ -184,6 +184,19 @@ contract SankofaGovernorTest is Stack {
         assertEq(forVotes, 1);
     }
 
+    function test_proposer_cancelsPendingProposal() public {
+        (address[] memory t, uint256[] memory v, bytes[] memory d) = bindAndApprovePhase();
+        vm.prank(memberList[0]);
+        uint256 pid = governor.propose(t, v, d, "withdrawn");
+        assertTrue(governor.proposalNeedsQueuing(pid));
+        vm.prank(memberList[1]);
+        vm.expectRevert(abi.encodeWithSelector(IGovernor.GovernorUnableToCancel.selector, pid, memberList[1]));
+        governor.cancel(t, v, d, keccak256("withdrawn"));
+        vm.prank(memberList[0]);
+        governor.cancel(t, v, d, keccak256("withdrawn"));
+        assertEq(uint8(governor.state(pid)), uint8(IGovernor.ProposalState.Canceled));
+    }
+
     // ------------------------------------------------------------------ who may do what
 
     function test_nonMember_cannotPropose() public {
