@@ -265,6 +265,63 @@ fn governance_round_trip_resumes_retries_and_decodes_reverts() {
         err.contains("already has key") && err.contains("keys rotate"),
         "{err}"
     );
+
+    // A wave: the plan hash is keccak256 of the plan file's bytes.
+    let plan = b"[[step]]\nname = \"install\"\n";
+    std::fs::write(w.path("plan.toml"), plan).expect("plan");
+    let expected_hash = alloy::primitives::keccak256(plan).to_string();
+    let id4 = pass(
+        &w,
+        &[
+            "propose",
+            "wave",
+            "--phase",
+            "1",
+            "--plan",
+            "plan.toml",
+            "--sites",
+            "core-iad",
+            "--step-count",
+            "3",
+            "--max-concurrent",
+            "1",
+        ],
+    );
+    w.sankofa(&[
+        "execute",
+        &id4,
+        "--private-key-file",
+        &w.key(0),
+        "--advance-time",
+    ])
+    .ok();
+    let status = json_of(&w.sankofa(&["status", "--json"]));
+    let waves = status["wavesInFlight"].as_array().expect("waves");
+    assert_eq!(waves.len(), 1, "{status}");
+    assert_eq!(waves[0]["planHash"], expected_hash);
+    assert_eq!(waves[0]["stepCount"], 3);
+    let show = json_of(&w.sankofa(&["sites", "show", "core-iad", "--json"]));
+    assert_eq!(show["status"], "approved");
+    assert_eq!(show["wave"], 1);
+
+    // A rollback of an approved site with no step run moves it straight to rolled-back.
+    let id5 = pass(
+        &w,
+        &[
+            "propose", "rollback", "--sites", "core-iad", "--reason", "security",
+        ],
+    );
+    w.sankofa(&[
+        "execute",
+        &id5,
+        "--private-key-file",
+        &w.key(0),
+        "--advance-time",
+    ])
+    .ok();
+    let status = json_of(&w.sankofa(&["status", "--json"]));
+    assert_eq!(status["failing"][0]["site"], "core-iad", "{status}");
+    assert_eq!(status["failing"][0]["status"], "rolled-back");
 }
 
 #[test]
