@@ -88,6 +88,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
         mode: cfg.mode,
         block_time: cfg.block_time,
         liveness_periods: cfg.liveness_periods,
+        connect_timeout: cfg.request_timeout,
         ..StreamConfig::new(Filter::new().address(cfg.rollout).topic1(cfg.site_id))
     };
     let (ev_tx, ev_rx) = mpsc::channel(256);

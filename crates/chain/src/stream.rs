@@ -80,6 +80,8 @@ pub struct StreamConfig {
     pub liveness_periods: u32,
     /// How far behind the oldest remembered checkpoint to rewind after an unexpectedly deep reorg.
     pub reorg_window: u64,
+    /// Time allowed for the WebSocket connection and subscriptions to be set up.
+    pub connect_timeout: Duration,
     /// First reconnect delay; doubles up to `backoff_max`, with jitter.
     pub backoff_initial: Duration,
     /// Maximum reconnect delay.
@@ -97,6 +99,7 @@ impl StreamConfig {
             block_time: Duration::from_secs(2),
             liveness_periods: 5,
             reorg_window: 64,
+            connect_timeout: Duration::from_secs(10),
             backoff_initial: Duration::from_millis(250),
             backoff_max: Duration::from_secs(30),
         }
@@ -234,23 +237,32 @@ impl LogStream {
         let Some(ws) = ws else {
             return self.poll_loop(c, shutdown).await;
         };
-        let ws_provider: RootProvider = ProviderBuilder::new()
-            .disable_recommended_fillers()
-            // We reconnect ourselves (and re-derive state from the cursor); a transparent
-            // reconnect inside the transport would hide gaps from the liveness check.
-            .connect_ws(WsConnect::new(ws.as_str()).with_max_retries(0))
-            .await
-            .map_err(rpc_err(c, "ws connect"))?;
-        let mut heads = ws_provider
-            .subscribe_blocks()
-            .await
-            .map_err(rpc_err(c, "eth_subscribe newHeads"))?
-            .into_stream();
-        let mut logs = ws_provider
-            .subscribe_logs(&self.cfg.filter)
-            .await
-            .map_err(rpc_err(c, "eth_subscribe logs"))?
-            .into_stream();
+        let setup = async {
+            let ws_provider: RootProvider = ProviderBuilder::new()
+                .disable_recommended_fillers()
+                // We reconnect ourselves (and re-derive state from the cursor); a transparent
+                // reconnect inside the transport would hide gaps from the liveness check.
+                .connect_ws(WsConnect::new(ws.as_str()).with_max_retries(0))
+                .await
+                .map_err(rpc_err(c, "ws connect"))?;
+            let heads = ws_provider
+                .subscribe_blocks()
+                .await
+                .map_err(rpc_err(c, "eth_subscribe newHeads"))?
+                .into_stream();
+            let logs = ws_provider
+                .subscribe_logs(&self.cfg.filter)
+                .await
+                .map_err(rpc_err(c, "eth_subscribe logs"))?
+                .into_stream();
+            Ok::<_, Error>((ws_provider, heads, logs))
+        };
+        let (_ws_provider, mut heads, mut logs) =
+            tokio::time::timeout(self.cfg.connect_timeout, setup)
+                .await
+                .map_err(|_| Error::SubscriptionEnded {
+                    endpoint: c.endpoint.name.clone(),
+                })??;
         // Subscribed first, so nothing falls between the backfill and the live stream.
         self.sync(c, shutdown).await?;
         self.mark_ready(shutdown).await?;

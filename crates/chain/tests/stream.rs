@@ -237,3 +237,88 @@ async fn failover_to_the_next_endpoint_and_back() {
     assert_eq!(seqs(&collect_logs(&mut run.rx, 2).await), vec![1, 2]);
     run.finish().await;
 }
+
+#[tokio::test]
+async fn paging_halves_on_besu_range_errors_and_never_queries_past_the_head() {
+    use sankofa_chain::testing::RangeLimitedRpc;
+    let anvil = spawn_anvil(&[]);
+    let emitter = deploy_emitter(&anvil).await;
+    // 60 blocks with a log every 7th.
+    let mut want = Vec::new();
+    for s in 0..60 {
+        if s % 7 == 0 {
+            emit(&anvil, emitter, 7, s).await;
+            want.push(s);
+        } else {
+            mine(&anvil, 1).await;
+        }
+    }
+    let shim = RangeLimitedRpc::start(anvil.endpoint(), 10).await.unwrap();
+    let eps = endpoints(&[("besu-like", shim.http_url(), None)]);
+    let cfg = StreamConfig {
+        mode: poll(),
+        max_page: 5000,
+        ..StreamConfig::new(filter(emitter, 7))
+    };
+    let mut run = start(eps, cfg, Start::At(0));
+    let evs = collect_logs(&mut run.rx, want.len()).await;
+    assert_eq!(seqs(&evs), want);
+    let seen = shim.seen();
+    assert!(
+        seen.iter().any(|s| s.rejected),
+        "the limit was hit: {seen:?}"
+    );
+    let served: Vec<_> = seen.iter().filter(|s| !s.rejected).collect();
+    assert!(
+        served.iter().all(|s| s.to - s.from < 10),
+        "served pages fit the limit"
+    );
+    assert!(
+        seen.iter().all(|s| s.to <= s.head),
+        "queried past the head: {seen:?}"
+    );
+    // Pages after the halving tile the chain without gaps or overlaps.
+    for w in served.windows(2) {
+        assert_eq!(w[1].from, w[0].to + 1, "{served:?}");
+    }
+    println!(
+        "{} eth_getLogs ({} rejected) for {} blocks",
+        seen.len(),
+        seen.len() - served.len(),
+        served.last().map_or(0, |s| s.to)
+    );
+    run.finish().await;
+}
+
+#[tokio::test]
+async fn a_silently_dead_subscription_is_replaced_by_the_liveness_check() {
+    let anvil = spawn_anvil(&[]);
+    let emitter = deploy_emitter(&anvil).await;
+    let ws_proxy = TcpProxy::start(anvil.endpoint_url().socket_addrs(|| None).unwrap()[0])
+        .await
+        .unwrap();
+    // HTTP direct, WebSocket through the proxy that will go half-dead.
+    let eps = endpoints(&[("anvil", anvil.endpoint(), Some(ws_proxy.ws_url()))]);
+    let cfg = StreamConfig {
+        block_time: Duration::from_millis(200),
+        liveness_periods: 3,
+        connect_timeout: Duration::from_secs(1),
+        backoff_initial: Duration::from_millis(50),
+        backoff_max: Duration::from_millis(200),
+        ..StreamConfig::new(filter(emitter, 7))
+    };
+    let mut run = start(eps, cfg, Start::At(0));
+    loop {
+        if matches!(run.rx.recv().await, Some(StreamEvent::Ready)) {
+            break;
+        }
+    }
+    ws_proxy.set_blackhole(true);
+    emit(&anvil, emitter, 7, 0).await;
+    // The connection stays open but nothing gets through; only a fresh subscription helps.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    ws_proxy.set_blackhole(false);
+    let evs = collect_logs(&mut run.rx, 1).await;
+    assert_eq!(seqs(&evs), vec![0]);
+    run.finish().await;
+}
