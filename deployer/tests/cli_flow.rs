@@ -110,6 +110,54 @@ fn deploy_is_idempotent_and_import_registers_the_real_inventory() {
     assert_eq!(show["tier"], "regional");
     assert_eq!(show["parent"], "core-fra");
     assert_eq!(show["status"], "planned");
+
+    // Besu config for a site, from the registry.
+    let enode = |n: u8| format!("enode://{}@10.0.0.{n}:30303", "ab".repeat(64));
+    std::fs::write(
+        w.path("nodes.csv"),
+        format!("site,enode\ncore-iad,{}\ncore-fra,{}\n", enode(1), enode(2)),
+    )
+    .expect("write");
+    let rendered = json_of(&w.sankofa(&[
+        "besu",
+        "config",
+        "--site",
+        "core-iad",
+        "--enodes",
+        "nodes.csv",
+        "--json",
+    ]));
+    let config = rendered["configToml"].as_str().expect("toml");
+    assert!(config.contains("min-gas-price = 0"), "{config}");
+    assert!(
+        config.contains("rpc-ws-enabled = true") && config.contains("\"QBFT\""),
+        "{config}"
+    );
+    let accounts = rendered["accounts"].to_string().to_lowercase();
+    assert!(
+        accounts.contains(&w.address(1).to_lowercase()),
+        "the validator may send: {accounts}"
+    );
+    assert_eq!(rendered["nodes"].as_array().expect("nodes").len(), 2);
+    std::fs::write(
+        w.path("nodes.csv"),
+        format!("core-iad,{}\nedge-nowhere,{}\n", enode(1), enode(2)),
+    )
+    .expect("write");
+    let err = w
+        .sankofa(&[
+            "besu",
+            "config",
+            "--site",
+            "core-iad",
+            "--enodes",
+            "nodes.csv",
+        ])
+        .fails();
+    assert!(
+        err.contains("nodes.csv:2: site edge-nowhere is not registered"),
+        "{err}"
+    );
 }
 
 /// propose -> vote -> queue -> execute, with `--advance-time` on anvil.
