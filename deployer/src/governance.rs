@@ -333,3 +333,40 @@ pub(crate) async fn seconds_until(chain: &Chain, target: u64) -> anyhow::Result<
     let now = chain.now().await?;
     Ok((target + 1).saturating_sub(now))
 }
+
+#[cfg(test)]
+mod tests {
+    use alloy::primitives::address;
+
+    use super::*;
+    use crate::contracts::IRollout;
+
+    fn phase(n: u8, nonce: &str) -> Proposal {
+        let rollout = address!("5FC8d32690cc91D4c39d9d3abcBD16989F875707");
+        Proposal::new(
+            &format!("Approve phase {n}"),
+            vec![Action::new(
+                rollout,
+                IRollout::approvePhaseCall { phase: n },
+            )],
+            nonce,
+        )
+    }
+
+    #[test]
+    fn the_id_is_stable_for_a_retry_and_changes_with_the_nonce() {
+        assert_eq!(phase(1, "1").id(), phase(1, "1").id());
+        assert_ne!(phase(1, "1").id(), phase(1, "2").id());
+        assert_ne!(phase(1, "1").id(), phase(2, "1").id());
+        assert_eq!(phase(1, "7").title(), "Approve phase 1");
+        assert!(phase(1, "7").description.ends_with("sankofa-nonce: 7"));
+    }
+
+    #[test]
+    fn ids_parse_in_decimal_and_hex() {
+        assert_eq!(parse_id("255").expect("dec"), U256::from(255));
+        assert_eq!(parse_id("0xff").expect("hex"), U256::from(255));
+        let err = parse_id("0xzz").expect_err("bad");
+        assert!(err.to_string().contains("0xzz"));
+    }
+}
