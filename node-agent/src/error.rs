@@ -2,8 +2,6 @@
 
 use std::path::PathBuf;
 
-use alloy::primitives::B256;
-
 /// A `Result` with the agent's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -44,16 +42,6 @@ pub enum Error {
         uri: String,
         /// Why.
         message: String,
-    },
-    /// The fetched plan's keccak256 differs from the approved plan hash.
-    #[error("plan {uri} has hash {actual}, but the approval is for {expected}; refusing to run it")]
-    PlanHashMismatch {
-        /// The plan uri.
-        uri: String,
-        /// The approved hash.
-        expected: B256,
-        /// The fetched content's hash.
-        actual: B256,
     },
     /// A step process could not be started or its log written.
     #[error("step `{step}`: {message}")]

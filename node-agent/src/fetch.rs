@@ -121,3 +121,61 @@ pub async fn fetch_plan(
         })?;
     Ok(Fetched::Verified(Box::new(loaded)))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    const PLAN: &str = "name = \"p\"\n[[step]]\nname = \"a\"\nrun = { program = \"/bin/true\" }\n";
+
+    async fn serve_once(body: &'static str) -> String {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut s, _) = l.accept().await.unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf).await.unwrap();
+            let resp = format!(
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            s.write_all(resp.as_bytes()).await.unwrap();
+        });
+        format!("http://{addr}/plans/p.toml")
+    }
+
+    #[tokio::test]
+    async fn http_plans_are_verified_and_cached_by_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let uri = serve_once(PLAN).await;
+        let want = plan_hash(PLAN.as_bytes());
+        let got = fetch_plan(&uri, want, dir.path(), Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert!(matches!(got, Fetched::Verified(p) if p.hash == want));
+        // The cache answers now, even with the server gone.
+        let again = fetch_plan(&uri, want, dir.path(), Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert!(matches!(again, Fetched::Verified(_)));
+    }
+
+    #[tokio::test]
+    async fn a_different_body_is_a_mismatch() {
+        let dir = tempfile::tempdir().unwrap();
+        let uri = serve_once(PLAN).await;
+        let other = plan_hash(b"something else");
+        let got = fetch_plan(&uri, other, dir.path(), Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert!(
+            matches!(got, Fetched::HashMismatch { actual } if actual == plan_hash(PLAN.as_bytes()))
+        );
+        assert!(
+            !dir.path().join(format!("{other}.toml")).exists(),
+            "a refused plan is not cached"
+        );
+    }
+}

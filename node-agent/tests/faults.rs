@@ -376,3 +376,70 @@ async fn a_failed_step_degrades_and_a_rollback_undoes_in_reverse() {
         "step 3 never ran, so nothing to undo"
     );
 }
+
+#[tokio::test]
+async fn sigterm_lets_the_running_step_finish_and_a_restart_reports_it_without_rerunning() {
+    let net = Net::start(&["edge-a"]).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = tmp.path().join("slow.toml");
+    std::fs::write(
+        &plan,
+        r#"name = "slow"
+shell_prelude = "set -eu; mkdir -p {{root}}/runs"
+[[step]]
+name = "s0"
+run = { shell = "touch {{root}}/s0-started; while [ ! -f {{root}}/go ]; do sleep 0.05; done; echo run >> {{root}}/runs/s0" }
+[[step]]
+name = "s1"
+run = { shell = "echo run >> {{root}}/runs/s1" }
+"#,
+    )
+    .unwrap();
+    let mut agent = Agent::new(
+        &tmp.path().join("a"),
+        &net,
+        opts(&net, "edge-a", "subscribe"),
+    );
+    agent.start();
+    let wave = net
+        .approve(&plan, &["edge-a"], net.open_window().await)
+        .await;
+    let sandbox = agent.sandbox();
+    eventually("s0 running", LIMIT, || async {
+        sandbox.join("s0-started").exists().then_some(())
+    })
+    .await;
+    // Stop while s0 runs; it completes within the grace period (5 s in the test config).
+    let (go, child) = (sandbox.join("go"), agent.child.as_ref().unwrap().id());
+    // A thread, not a task: the test's runtime thread blocks in wait() below.
+    let releaser = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(800));
+        std::fs::write(go, "").unwrap();
+    });
+    // SAFETY: signalling our own child process.
+    unsafe {
+        libc::kill(child as i32, libc::SIGTERM);
+    }
+    let status = agent.child.take().unwrap().wait().unwrap();
+    releaser.join().unwrap();
+    assert!(status.success(), "graceful stop: {}", agent.logs());
+    assert_eq!(
+        runs(&sandbox, "s0"),
+        1,
+        "the running step finished: {}",
+        agent.logs()
+    );
+    let st = agent.status_json();
+    assert_eq!(st["deployments"][0]["steps"][0]["finished"], true, "{st}");
+    agent.start();
+    eventually("site operational", LIMIT, || async {
+        (net.status("edge-a").await == OPERATIONAL).then_some(())
+    })
+    .await;
+    assert_eq!(
+        net.step_reports("edge-a").await,
+        vec![(wave, 0, 1), (wave, 1, 1)]
+    );
+    assert_eq!(runs(&sandbox, "s0"), 1, "not run again after the restart");
+    assert_eq!(runs(&sandbox, "s1"), 1);
+}
