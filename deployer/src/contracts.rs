@@ -100,6 +100,7 @@ alloy::sol! {
         function timelock() external view returns (address);
         function clock() external view returns (uint48);
         function proposalThreshold() external view returns (uint256);
+        function getVotes(address account, uint256 timepoint) external view returns (uint256);
         event ProposalCreated(uint256 proposalId, address proposer, address[] targets, uint256[] values,
             string[] signatures, bytes[] calldatas, uint256 voteStart, uint256 voteEnd, string description);
     }

@@ -241,6 +241,11 @@ fn governance_round_trip_resumes_retries_and_decodes_reverts() {
     // Voting again is a no-op per voter, not an error.
     let again = json_of(&w.sankofa(&["vote", &id, "--private-key-file", &voters, "--json"]));
     assert_eq!(again["casts"][0]["outcome"], "already-voted");
+    // A key without a vote is refused, not silently counted as zero.
+    let err = w
+        .sankofa(&["vote", &id, "--private-key-file", &w.key(0)])
+        .fails();
+    assert!(err.contains("had no vote"), "{err}");
     w.sankofa(&[
         "queue",
         &id,

@@ -236,6 +236,33 @@ pub(crate) async fn require_registered(
     Ok(())
 }
 
+/// What `approveWave` will check at execution time, reported now as warnings: a key binding
+/// or a rollback may legitimately be executed between this proposal and its execution.
+async fn warn_unready(ctx: &Ctx, names: &[String], ids: &[B256], phase: u8) -> anyhow::Result<()> {
+    let states = registry::states(&ctx.chain, &ctx.deployment, ids, None).await?;
+    for (name, s) in names.iter().zip(&states) {
+        if s.agent.is_zero() {
+            eprintln!(
+                "warning: {name} has no agent key bound yet; the wave can only execute once it has"
+            );
+        }
+        if s.phase > phase {
+            eprintln!(
+                "warning: {name} belongs to phase {}, later than the wave's phase {phase}",
+                s.phase
+            );
+        }
+        // Planned, Degraded and RolledBack sites may join a wave.
+        if !matches!(s.status, 1 | 5 | 6) {
+            eprintln!(
+                "warning: {name} is {}; only planned, degraded or rolled-back sites can join a wave",
+                crate::contracts::site_status_name(s.status)
+            );
+        }
+    }
+    Ok(())
+}
+
 impl WaveArgs {
     async fn run(self) -> anyhow::Result<()> {
         let plan = std::fs::read(&self.plan)
@@ -261,6 +288,7 @@ impl WaveArgs {
         }
         let ctx = self.opts.open().await?;
         require_registered(&ctx, &names, &ids).await?;
+        warn_unready(&ctx, &names, &ids, self.phase).await?;
         let expiry = match self.expiry {
             Some(e) => e,
             None => ctx.chain.now().await? + self.valid_for,

@@ -88,6 +88,26 @@ impl Args {
                 proposal_state_name(s)
             );
         }
+        // Zero-weight votes are accepted by the Governor but count for nothing: refuse them
+        // (before any vote is sent) so a wrong key does not look like a vote.
+        let snapshot = g
+            .proposalSnapshot(id)
+            .call()
+            .await
+            .map_err(|e| chain.explain_call("proposalSnapshot", e))?;
+        for key in &keys {
+            let weight = g
+                .getVotes(key.address, snapshot)
+                .call()
+                .await
+                .map_err(|e| chain.explain_call("getVotes", e))?;
+            if weight.is_zero() {
+                bail!(
+                    "{} had no vote when proposal {id} was made (not a council member then); nothing was sent",
+                    key.address
+                );
+            }
+        }
         let mut casts = Vec::new();
         for key in keys {
             let voter = key.address;
