@@ -50,7 +50,14 @@ impl Net {
     /// anvil + contracts + sites `core-a` (core), `reg-a` (regional), and the given edge sites
     /// under `reg-a`, each bound to agent key i; phase 1 approved.
     pub async fn start(edges: &[&str]) -> Self {
-        let anvil = Anvil::at(anvil_bin()).spawn();
+        Self::start_with(edges, &[]).await
+    }
+
+    /// Like [`Net::start`], with extra anvil arguments.
+    pub async fn start_with(edges: &[&str], anvil_args: &[&str]) -> Self {
+        let anvil = Anvil::at(anvil_bin())
+            .args(anvil_args.iter().copied())
+            .spawn();
         let gov_signer = PrivateKeySigner::from(anvil.keys()[0].clone());
         let me = gov_signer.address();
         let gov = ProviderBuilder::new()
@@ -195,7 +202,16 @@ impl Net {
         let ids: Vec<B256> = sites.iter().map(|s| id(s)).collect();
         let r = self
             .rollout()
-            .approveWave(1, hash, uri.to_owned(), ids, window.0, window.1, 100, steps)
+            .approveWave(
+                1,
+                hash,
+                uri.to_owned(),
+                ids,
+                window.0,
+                window.1,
+                1000,
+                steps,
+            )
             .send()
             .await
             .unwrap()
