@@ -38,10 +38,13 @@ fn forge_build_produces_the_committed_bytecode() {
     for entry in std::fs::read_dir(root().join("abi/artifacts")).expect("abi/artifacts") {
         let path = entry.expect("dir entry").path();
         let ours: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&path).expect("read artifact")).expect("artifact JSON");
+            serde_json::from_slice(&std::fs::read(&path).expect("read artifact"))
+                .expect("artifact JSON");
         let name = ours["contractName"].as_str().expect("contractName");
         let source = ours["sourceName"].as_str().expect("sourceName");
-        let file = std::path::Path::new(source).file_name().expect("source file name");
+        let file = std::path::Path::new(source)
+            .file_name()
+            .expect("source file name");
         let forge_path = out_dir.path().join(file).join(format!("{name}.json"));
         let theirs: serde_json::Value = serde_json::from_slice(
             &std::fs::read(&forge_path).unwrap_or_else(|e| panic!("{}: {e}", forge_path.display())),
