@@ -89,3 +89,73 @@ async fn devnet_prints_endpoints_and_keeps_state_across_restarts() {
     );
     stop(child);
 }
+
+alloy::sol! {
+    #[sol(rpc)]
+    interface IValidatorSet {
+        function getValidators() external view returns (address[] memory);
+    }
+}
+
+#[tokio::test]
+async fn devnet_boots_a_besu_genesis_with_init() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let validator: alloy::primitives::Address = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+        .parse()
+        .expect("address");
+    let v = format!("{validator}=core-iad");
+    let out = Command::new(env!("CARGO_BIN_EXE_sankofa"))
+        .args([
+            "genesis",
+            "besu",
+            "--chain-id",
+            "2025",
+            "--validator",
+            &v,
+            "--governance",
+        ])
+        .arg(validator.to_string())
+        .args(["-o", "genesis.json"])
+        .current_dir(dir.path())
+        .output()
+        .expect("genesis");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sankofa"))
+        .args([
+            "devnet",
+            "--port",
+            &port.to_string(),
+            "--json",
+            "--init",
+            "genesis.json",
+        ])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn devnet");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read");
+    let info: serde_json::Value = serde_json::from_str(&line).expect("json");
+    assert_eq!(info["chainId"], 2025, "the genesis decides the chain id");
+    let provider = ProviderBuilder::new()
+        .connect_http(info["http"].as_str().expect("url").parse().expect("url"));
+    let vset = IValidatorSet::new(
+        "0x0000000000000000000000000000000000008888"
+            .parse()
+            .expect("address"),
+        &provider,
+    );
+    assert_eq!(
+        vset.getValidators().call().await.expect("getValidators"),
+        vec![validator]
+    );
+    stop(child);
+}

@@ -2,7 +2,11 @@
 
 use std::{path::PathBuf, time::Duration};
 
-use alloy::{node_bindings::Anvil, signers::local::PrivateKeySigner};
+use alloy::{
+    node_bindings::Anvil,
+    providers::{Provider, ProviderBuilder},
+    signers::local::PrivateKeySigner,
+};
 use anyhow::{Context, bail};
 use serde::Serialize;
 
@@ -108,10 +112,16 @@ impl Args {
         if let Some(dir) = &self.keys_dir {
             write_keys(dir, instance.keys())?;
         }
+        // Asked of the node, not the builder: with --init the genesis file decides the chain id.
+        let chain_id = ProviderBuilder::new()
+            .connect_http(instance.endpoint_url())
+            .get_chain_id()
+            .await
+            .context("asking the devnet for its chain id")?;
         let endpoints = Endpoints {
             http: format!("http://127.0.0.1:{}", instance.port()),
             ws: format!("ws://127.0.0.1:{}", instance.port()),
-            chain_id: instance.chain_id(),
+            chain_id,
             accounts: instance
                 .addresses()
                 .iter()
