@@ -55,8 +55,10 @@ impl Net {
 
     /// Like [`Net::start`], with extra anvil arguments.
     pub async fn start_with(edges: &[&str], anvil_args: &[&str]) -> Self {
+        // Deriving many accounts takes anvil a while before it listens.
         let anvil = Anvil::at(anvil_bin())
             .args(anvil_args.iter().copied())
+            .timeout(120_000)
             .spawn();
         let gov_signer = PrivateKeySigner::from(anvil.keys()[0].clone());
         let me = gov_signer.address();
@@ -118,15 +120,17 @@ impl Net {
                 recordHash: keccak256(e),
             });
         }
-        let r = admin
-            .registerSites(sites)
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
-        assert!(r.status(), "registerSites reverted");
+        for batch in sites.chunks(100) {
+            let r = admin
+                .registerSites(batch.to_vec())
+                .send()
+                .await
+                .unwrap()
+                .get_receipt()
+                .await
+                .unwrap();
+            assert!(r.status(), "registerSites reverted");
+        }
         for (i, e) in edges.iter().enumerate() {
             let key = agent_key(&anvil, i).address();
             let r = registry
