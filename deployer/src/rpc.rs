@@ -21,6 +21,14 @@ const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
 /// Blocks per eth_getLogs request before halving on a range error.
 const LOG_PAGE: u64 = 50_000;
 
+/// A transaction sent but not yet confirmed.
+#[derive(Debug)]
+pub(crate) struct Submitted {
+    pub(crate) hash: B256,
+    tx: TransactionRequest,
+    what: String,
+}
+
 /// A verified connection.
 #[derive(Debug, Clone)]
 pub(crate) struct Chain {
@@ -105,6 +113,17 @@ impl Chain {
         tx: TransactionRequest,
         what: &str,
     ) -> anyhow::Result<TransactionReceipt> {
+        let submitted = self.submit(tx, what).await?;
+        self.confirm(submitted).await
+    }
+
+    /// Sends `tx` without waiting for it to be mined (gas estimation already simulated it, so
+    /// a revert against the current state is reported here).
+    pub(crate) async fn submit(
+        &self,
+        tx: TransactionRequest,
+        what: &str,
+    ) -> anyhow::Result<Submitted> {
         let tx = match self.from {
             Some(from) => tx.with_from(from),
             None => bail!(
@@ -115,12 +134,24 @@ impl Chain {
             Ok(p) => p,
             Err(e) => return Err(self.explain(what, &e)),
         };
-        let hash = *pending.tx_hash();
-        let receipt = pending
-            .with_timeout(Some(RECEIPT_TIMEOUT))
-            .get_receipt()
-            .await
-            .with_context(|| format!("{what}: no receipt for {hash} within {RECEIPT_TIMEOUT:?}"))?;
+        Ok(Submitted {
+            hash: *pending.tx_hash(),
+            tx,
+            what: what.to_string(),
+        })
+    }
+
+    /// Waits for a submitted transaction's receipt; a revert is decoded.
+    pub(crate) async fn confirm(&self, s: Submitted) -> anyhow::Result<TransactionReceipt> {
+        let Submitted { hash, tx, what } = s;
+        let receipt =
+            alloy::providers::PendingTransactionBuilder::new(self.provider.root().clone(), hash)
+                .with_timeout(Some(RECEIPT_TIMEOUT))
+                .get_receipt()
+                .await
+                .with_context(|| {
+                    format!("{what}: no receipt for {hash} within {RECEIPT_TIMEOUT:?}")
+                })?;
         if !receipt.status() {
             // Replay at the parent block to recover the revert data the receipt does not carry.
             let block = receipt.block_number.unwrap_or_default().saturating_sub(1);

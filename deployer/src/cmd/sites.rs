@@ -185,7 +185,19 @@ impl ImportArgs {
         let registry = ISiteRegistry::new(dep.address("SiteRegistry")?, &chain.provider);
         let pb = bar(missing.len(), self.json, "registering");
         let mut transactions = Vec::new();
+        // Batches go out without waiting for each other unless one needs a parent that an
+        // unconfirmed batch registers (gas estimation would then fail against the current
+        // state): on a chain with a block time this needs one block per tier, not per batch.
+        let mut in_flight: Vec<(crate::rpc::Submitted, usize)> = Vec::new();
+        let mut unconfirmed: std::collections::HashSet<B256> = Default::default();
         for batch in missing.chunks(self.batch_size) {
+            if batch.iter().any(|s| unconfirmed.contains(&s.parent_id())) {
+                for (sub, n) in in_flight.drain(..) {
+                    transactions.push(chain.confirm(sub).await?.transaction_hash);
+                    pb.inc(n as u64);
+                }
+                unconfirmed.clear();
+            }
             let inputs: Vec<ISiteRegistry::SiteInput> = batch
                 .iter()
                 .map(|s| ISiteRegistry::SiteInput {
@@ -202,14 +214,13 @@ impl ImportArgs {
                 self.file.display(),
                 batch.first().map(|s| s.line).unwrap_or_default()
             );
-            let receipt = chain
-                .send(
-                    registry.registerSites(inputs).into_transaction_request(),
-                    &what,
-                )
-                .await?;
-            transactions.push(receipt.transaction_hash);
-            pb.inc(batch.len() as u64);
+            let tx = registry.registerSites(inputs).into_transaction_request();
+            in_flight.push((chain.submit(tx, &what).await?, batch.len()));
+            unconfirmed.extend(batch.iter().map(|s| s.id));
+        }
+        for (sub, n) in in_flight {
+            transactions.push(chain.confirm(sub).await?.transaction_hash);
+            pb.inc(n as u64);
         }
         pb.finish_and_clear();
         let report = ImportReport {
