@@ -109,6 +109,7 @@ impl Args {
             }
         }
         let mut casts = Vec::new();
+        let mut pending = Vec::new();
         for key in keys {
             let voter = key.address;
             if g.hasVoted(id, voter)
@@ -123,11 +124,16 @@ impl Args {
                 });
                 continue;
             }
+            // Each voter has its own account and nonce: send all, then wait once.
             let signer_chain = chain.with_signer(key)?;
             let tx = IGovernor::new(governor, &signer_chain.provider)
                 .castVote(id, support)
                 .into_transaction_request();
-            let receipt = signer_chain.send(tx, &format!("vote by {voter}")).await?;
+            let submitted = signer_chain.submit(tx, &format!("vote by {voter}")).await?;
+            pending.push((voter, signer_chain, submitted));
+        }
+        for (voter, signer_chain, submitted) in pending {
+            let receipt = signer_chain.confirm(submitted).await?;
             casts.push(Cast {
                 voter,
                 outcome: "voted",
