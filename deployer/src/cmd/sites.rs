@@ -350,16 +350,30 @@ impl ShowArgs {
         if self.json {
             return output::json(&detail);
         }
-        let v = serde_json::to_value(&detail)?;
-        if let Some(map) = v.as_object() {
-            for (k, v) in map {
-                let shown = match v {
-                    serde_json::Value::String(s) => s.clone(),
-                    serde_json::Value::Null => "-".into(),
-                    other => other.to_string(),
-                };
-                println!("{k:16} {shown}");
-            }
+        let d = &detail;
+        let opt = |v: Option<String>| v.unwrap_or_else(|| "-".to_string());
+        for (k, v) in [
+            ("site", d.site.clone()),
+            ("id", d.id.to_string()),
+            ("tier", d.tier.clone()),
+            ("phase", d.phase.to_string()),
+            ("status", d.status.to_string()),
+            ("parent", opt(d.parent.clone())),
+            ("agent", opt(d.agent.map(|a| a.to_checksum(None)))),
+            ("record hash", d.record_hash.to_string()),
+            (
+                "registered",
+                format!(
+                    "block {} tx {}",
+                    d.registered_block,
+                    opt(d.registered_tx.map(|t| t.to_string()))
+                ),
+            ),
+            ("wave", d.wave.to_string()),
+            ("next step", d.next_step.to_string()),
+            ("rollback", d.rollback_ordered.to_string()),
+        ] {
+            println!("{k:12} {v}");
         }
         Ok(())
     }
