@@ -204,10 +204,30 @@ impl ErrorDecoder {
     }
 }
 
+/// AccessControl role ids are keccak256 of their names: show the name.
+fn role_name(word: &B256) -> Option<&'static str> {
+    const ROLES: [&str; 7] = [
+        "GOVERNANCE_ROLE",
+        "REGISTRAR_ROLE",
+        "ROLLOUT_ROLE",
+        "GUARDIAN_ROLE",
+        "PROPOSER_ROLE",
+        "CANCELLER_ROLE",
+        "EXECUTOR_ROLE",
+    ];
+    if word.is_zero() {
+        return Some("DEFAULT_ADMIN_ROLE");
+    }
+    ROLES.into_iter().find(|r| keccak256(r.as_bytes()) == *word)
+}
+
 /// Human form of an error argument: site ids as names, addresses checksummed.
 fn show(value: &DynSolValue) -> String {
     match value {
         DynSolValue::FixedBytes(word, 32) => {
+            if let Some(role) = role_name(word) {
+                return role.to_string();
+            }
             let name = site_name(word);
             if name.starts_with("0x") {
                 word.to_string()
@@ -250,6 +270,27 @@ mod tests {
         assert_eq!(
             decoder.decode(&data),
             "RolloutPhaseCriteriaUnmet(phase: 1, kind: 0, have: 2, need: 3)"
+        );
+    }
+
+    #[test]
+    fn roles_are_shown_by_name() {
+        let error = Error::parse("SiteRegistryUnauthorized(address account, bytes32 role)")
+            .expect("signature");
+        let mut decoder = ErrorDecoder::default();
+        decoder.by_selector.insert(error.selector(), error.clone());
+        let mut data = error.selector().to_vec();
+        data.extend(
+            (
+                alloy::primitives::Address::ZERO,
+                keccak256("REGISTRAR_ROLE"),
+            )
+                .abi_encode_params(),
+        );
+        assert!(
+            decoder.decode(&data).ends_with("role: REGISTRAR_ROLE)"),
+            "{}",
+            decoder.decode(&data)
         );
     }
 
