@@ -280,6 +280,8 @@ fn governance_round_trip_resumes_retries_and_decodes_reverts() {
     assert!(err.contains("RolloutPhaseCriteriaUnmet(phase: 1"), "{err}");
     let shown = json_of(&w.sankofa(&["proposals", "show", &id2, "--json"]));
     assert_eq!(shown["state"], "Queued");
+    let status = json_of(&w.sankofa(&["status", "--json"]));
+    assert_eq!(status["openProposals"][0]["id"], id2.as_str(), "{status}");
 
     // Many agent keys in one proposal.
     let pairs = format!(

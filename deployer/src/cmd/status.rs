@@ -41,6 +41,18 @@ pub(crate) struct Status {
     pub(crate) waves_in_flight: Vec<WaveStatus>,
     pub(crate) failing: Vec<Failing>,
     pub(crate) validators: Vec<Validator>,
+    /// Proposals not yet executed, defeated, cancelled or expired.
+    pub(crate) open_proposals: Vec<OpenProposal>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct OpenProposal {
+    pub(crate) id: String,
+    pub(crate) state: &'static str,
+    pub(crate) title: String,
+    pub(crate) vote_end: u64,
+    pub(crate) eta: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -245,6 +257,21 @@ pub(crate) async fn collect(ctx: &Ctx) -> anyhow::Result<Status> {
         }
     }
 
+    let open_proposals = crate::governance::all(chain, dep)
+        .await?
+        .into_iter()
+        .filter(|p| {
+            use crate::governance::state::*;
+            matches!(p.state_code, PENDING | ACTIVE | SUCCEEDED | QUEUED)
+        })
+        .map(|p| OpenProposal {
+            id: p.id,
+            state: p.state,
+            title: p.title,
+            vote_end: p.vote_end,
+            eta: p.eta,
+        })
+        .collect();
     let mut validators = Vec::new();
     for v in vset
         .getValidators()
@@ -269,6 +296,7 @@ pub(crate) async fn collect(ctx: &Ctx) -> anyhow::Result<Status> {
         waves_in_flight,
         failing,
         validators,
+        open_proposals,
     })
 }
 
@@ -362,6 +390,16 @@ fn print_human(s: &Status) {
         t.row([v.address.to_checksum(None), v.site.clone()]);
     }
     t.print();
+    println!();
+    if s.open_proposals.is_empty() {
+        println!("no open proposals");
+    } else {
+        let mut t = output::Table::new(["proposal", "state", "title"]);
+        for p in &s.open_proposals {
+            t.row([p.id.clone(), p.state.to_string(), p.title.clone()]);
+        }
+        t.print();
+    }
 }
 
 fn yes(b: bool) -> &'static str {
