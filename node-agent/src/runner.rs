@@ -545,6 +545,47 @@ impl Runner {
         }
     }
 
+    /// Undoes, locally and without a report, forward steps that ran here but never reached the
+    /// ledger (a step that finished after the rollback was ordered, so its report was refused):
+    /// the ledger's rollback only covers reported steps, the host must not keep the rest.
+    async fn undo_unreported(
+        &mut self,
+        d: &Deployment,
+        next_step: u16,
+        shutdown: &CancellationToken,
+    ) -> Result<()> {
+        let wave = d.wave;
+        let ran = self
+            .journal
+            .call(move |j| j.steps(wave, Kind::Step))
+            .await?;
+        let undone = self
+            .journal
+            .call(move |j| j.steps(wave, Kind::Rollback))
+            .await?;
+        let mut pending: Vec<u16> = ran
+            .iter()
+            .map(|s| s.step)
+            .filter(|k| *k >= next_step && !undone.iter().any(|u| u.step == *k && u.finished))
+            .collect();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        pending.sort_unstable_by(|a, b| b.cmp(a));
+        let (uri, step_count, _, _) = self.details(d).await?;
+        // A refused plan never ran anything.
+        let Ok(plan) = self.plan(d, &uri, step_count).await? else {
+            return Ok(());
+        };
+        for k in pending {
+            let (status, _) = self
+                .execute(&plan, wave, Kind::Rollback, k, shutdown)
+                .await?;
+            tracing::warn!(target: "agent::runner", wave, step = k, status, "undid a step the ledger never recorded (no report possible)");
+        }
+        Ok(())
+    }
+
     async fn rollback(&mut self, d: Deployment, shutdown: &CancellationToken) -> Result<Turn> {
         let wave = d.wave;
         let onchain = self.chain.deployment().await?;
@@ -559,6 +600,8 @@ impl Runner {
         }
         let (_, status, _) = self.chain.site().await?;
         if status == SiteStatus::RolledBack as u8 {
+            self.undo_unreported(&d, onchain.next_step, shutdown)
+                .await?;
             self.set_state(wave, DeployState::RolledBack, "rollback complete")
                 .await?;
             return Ok(Turn::Idle);
@@ -567,6 +610,8 @@ impl Runner {
             // The order was reorged away or not yet visible on this endpoint.
             return Ok(Turn::WaitFor(self.cfg.block_time));
         }
+        self.undo_unreported(&d, onchain.next_step, shutdown)
+            .await?;
         if d.state != DeployState::RollingBack {
             self.set_state(wave, DeployState::RollingBack, "rolling back")
                 .await?;

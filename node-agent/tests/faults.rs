@@ -443,3 +443,66 @@ run = { shell = "echo run >> {{root}}/runs/s1" }
     assert_eq!(runs(&sandbox, "s0"), 1, "not run again after the restart");
     assert_eq!(runs(&sandbox, "s1"), 1);
 }
+
+#[tokio::test]
+async fn a_rollback_ordered_mid_step_also_undoes_the_step_the_ledger_never_recorded() {
+    let net = Net::start(&["edge-a"]).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = tmp.path().join("slow.toml");
+    std::fs::write(
+        &plan,
+        r#"name = "slow"
+shell_prelude = "set -eu; mkdir -p {{root}}/runs"
+[[step]]
+name = "s0"
+run = { shell = "echo run >> {{root}}/runs/s0" }
+rollback = { shell = "echo undo >> {{root}}/runs/undo-s0" }
+[[step]]
+name = "s1"
+run = { shell = "touch {{root}}/s1-started; while [ ! -f {{root}}/go ]; do sleep 0.05; done; echo run >> {{root}}/runs/s1" }
+rollback = { shell = "echo undo >> {{root}}/runs/undo-s1" }
+[[step]]
+name = "s2"
+run = { shell = "echo run >> {{root}}/runs/s2" }
+rollback = { shell = "echo undo >> {{root}}/runs/undo-s2" }
+"#,
+    )
+    .unwrap();
+    let mut agent = Agent::new(
+        &tmp.path().join("a"),
+        &net,
+        opts(&net, "edge-a", "subscribe"),
+    );
+    agent.start();
+    let wave = net
+        .approve(&plan, &["edge-a"], net.open_window().await)
+        .await;
+    let sandbox = agent.sandbox();
+    eventually("s1 running", LIMIT, || async {
+        sandbox.join("s1-started").exists().then_some(())
+    })
+    .await;
+    net.order_rollback("edge-a").await;
+    eventually("rollback seen", LIMIT, || async {
+        (agent.try_status()?["deployments"][0]["deployment"]["rollback_requested"] == true)
+            .then_some(())
+    })
+    .await;
+    std::fs::write(sandbox.join("go"), "").unwrap();
+    wait_state(&agent, wave, "rolled-back").await;
+    assert_eq!(net.status("edge-a").await, ROLLED_BACK);
+    assert_eq!(
+        net.step_reports("edge-a").await,
+        vec![(wave, 0, 1)],
+        "s1's report was refused"
+    );
+    assert_eq!(net.rollback_reports("edge-a").await, vec![(wave, 0, 1)]);
+    assert_eq!(
+        runs(&sandbox, "undo-s1"),
+        1,
+        "the unrecorded step was undone locally"
+    );
+    assert_eq!(runs(&sandbox, "undo-s0"), 1);
+    assert_eq!(runs(&sandbox, "s2"), 0);
+    assert_eq!(runs(&sandbox, "undo-s2"), 0);
+}
