@@ -178,9 +178,15 @@ async fn attempt(job: &Job<'_>, shutdown: &CancellationToken) -> Result<Exit> {
             Ok(())
         });
     }
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| exec_err(job.step, format!("cannot start `{}`: {e}", job.cmd.program)))?;
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            // A missing or non-executable program is the step failing, reported as such.
+            let msg = format!("cannot start `{}`: {e}", job.cmd.program);
+            append(job.log, &format!("{msg}\n"))?;
+            return Ok(Exit::Failed(msg));
+        }
+    };
     let pid = child.id();
     let started = Instant::now();
     let deadline = tokio::time::sleep(job.timeout);
@@ -260,6 +266,40 @@ mod tests {
         assert_eq!(out.exit, Exit::Success);
         assert_eq!(out.attempts, 2);
         assert_eq!(out.digest, keccak256(std::fs::read(&log).unwrap()));
+    }
+
+    #[tokio::test]
+    async fn a_missing_program_is_a_failed_step_not_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let cmd = Resolved {
+            program: "/nonexistent/tool".into(),
+            args: vec![],
+            env: BTreeMap::new(),
+        };
+        let log = dir.path().join("s.log");
+        let env = BTreeMap::new();
+        let job = Job {
+            step: "s",
+            cmd: &cmd,
+            cwd: dir.path(),
+            base_env: &env,
+            timeout: Duration::from_secs(5),
+            retries: 0,
+            backoff: Duration::from_millis(1),
+            log: &log,
+            grace: Duration::from_secs(1),
+        };
+        let out = run(&job, &CancellationToken::new()).await.unwrap();
+        assert!(
+            matches!(out.exit, Exit::Failed(ref m) if m.contains("cannot start")),
+            "{:?}",
+            out.exit
+        );
+        assert!(
+            std::fs::read_to_string(&log)
+                .unwrap()
+                .contains("/nonexistent/tool")
+        );
     }
 
     #[tokio::test]

@@ -146,14 +146,16 @@ impl Error {
             | Self::LogRangeStuck { .. }
             | Self::Stale { .. }
             | Self::SubscriptionEnded { .. }
-            | Self::ReceiptTimeout { .. } => true,
+            | Self::ReceiptTimeout { .. }
+            // An HSM that is briefly unavailable, or an account the operator has yet to fund:
+            // retrying later (with backoff, logged) is what an operator wants.
+            | Self::Signing { .. }
+            | Self::TxRejected { .. } => true,
             Self::NoEndpoints
             | Self::InvalidUrl { .. }
             | Self::ChainIdMismatch { .. }
             | Self::ChannelClosed
-            | Self::TxRejected { .. }
             | Self::Reverted { .. }
-            | Self::Signing { .. }
             | Self::Hook(_)
             | Self::Shutdown => false,
         }
