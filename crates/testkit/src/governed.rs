@@ -16,8 +16,7 @@ use alloy::{
 };
 use anyhow::Context;
 use sankofa_abi::{
-    Council, Rollout, SankofaGovernor, SiteRegistry, TimelockController, ValidatorSet,
-    ids::site_id,
+    Council, Rollout, SankofaGovernor, SiteRegistry, TimelockController, ValidatorSet, ids::site_id,
 };
 
 use crate::{Criteria, SiteSpec, WaveSpec, register_sites};
@@ -226,6 +225,9 @@ impl GovernedSystem {
         description: &str,
     ) -> anyhow::Result<Governed> {
         let desc_hash = keccak256(description.as_bytes());
+        // The proposal threshold is checked against votes at `clock() - 1`; membership created
+        // in the current second would not count yet.
+        self.advance(1).await?;
         let (_, first) = &self.members[0];
         let gov = SankofaGovernor::new(self.governor, first.clone());
         let propose = gov.propose(
@@ -248,7 +250,12 @@ impl GovernedSystem {
             vote_txs.push(receipt_ok(r, "castVote")?);
         }
         self.advance(self.timing.voting_period + 1).await?;
-        let queue = gov.queue(targets.clone(), values.clone(), calldatas.clone(), desc_hash);
+        let queue = gov.queue(
+            targets.clone(),
+            values.clone(),
+            calldatas.clone(),
+            desc_hash,
+        );
         let queue_tx = receipt_ok(queue.send().await?.get_receipt().await?, "queue")?;
         self.advance(self.timing.min_delay + 1).await?;
         let execute = gov.execute(targets, values, calldatas, desc_hash);

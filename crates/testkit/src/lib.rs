@@ -45,7 +45,9 @@ pub fn anvil(block_time: Option<u64>) -> anyhow::Result<AnvilInstance> {
         "{} missing: run scripts/setup",
         path.display()
     );
-    let mut anvil = Anvil::at(path).arg("--silent");
+    // Not `--silent`: node-bindings learns the port and keys from anvil's banner and would wait
+    // for it forever. The pipe is closed after start-up, so later output never blocks anvil.
+    let mut anvil = Anvil::at(path).arg("--host").arg("127.0.0.1");
     if let Some(seconds) = block_time {
         anvil = anvil.block_time(seconds);
     }

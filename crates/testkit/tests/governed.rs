@@ -20,7 +20,12 @@ async fn decisions_go_through_the_governor_and_timelock() {
     .await
     .unwrap();
     system
-        .register(&[SiteSpec::new("core-fra", sankofa_abi::ids::Tier::Core, 1, None)])
+        .register(&[SiteSpec::new(
+            "core-fra",
+            sankofa_abi::ids::Tier::Core,
+            1,
+            None,
+        )])
         .await
         .unwrap();
     // The operator cannot bind directly: only the timelock can.
