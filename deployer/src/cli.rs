@@ -48,6 +48,8 @@ enum Command {
     Status(cmd::status::Args),
     /// Besu node configuration rendered from the registry.
     Besu(cmd::besu::Args),
+    /// Verify provenance from the chain: timelines, approvals, signers, digests.
+    Audit(cmd::audit::Args),
     /// Follow the rollout live until a phase's criteria hold or every site in flight settled.
     Watch(cmd::watch::Args),
 }
@@ -71,6 +73,7 @@ impl Cli {
             Command::Proposals(args) => args.run(),
             Command::Status(args) => args.run(),
             Command::Besu(args) => args.run(),
+            Command::Audit(args) => args.run(),
             Command::Watch(args) => args.run(),
         }
     }

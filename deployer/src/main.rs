@@ -1,6 +1,7 @@
 //! `sankofa`: the operators' and council members' CLI (see `cli.rs` for the commands).
 
 mod artifacts;
+mod audit;
 mod cli;
 mod cmd;
 mod compiler;

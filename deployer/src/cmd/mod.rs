@@ -1,5 +1,6 @@
 //! One module per `sankofa` subcommand: an `Args` struct and its `run`.
 
+pub(crate) mod audit;
 pub(crate) mod besu;
 pub(crate) mod compile;
 pub(crate) mod council;
