@@ -135,7 +135,7 @@ pub(crate) struct OnChain {
 fn governor<'a>(
     chain: &'a Chain,
     dep: &Deployment,
-) -> anyhow::Result<IGovernor::IGovernorInstance<&'a alloy::providers::DynProvider>> {
+) -> anyhow::Result<IGovernor::SankofaGovernorInstance<&'a alloy::providers::DynProvider>> {
     Ok(IGovernor::new(
         dep.address("SankofaGovernor")?,
         &chain.provider,
@@ -305,7 +305,7 @@ pub(crate) async fn propose_or_resume(
 async fn check_proposer(
     chain: &Chain,
     dep: &Deployment,
-    g: &IGovernor::IGovernorInstance<&alloy::providers::DynProvider>,
+    g: &IGovernor::SankofaGovernorInstance<&alloy::providers::DynProvider>,
 ) -> anyhow::Result<()> {
     let proposer = chain.sender()?;
     let council = ICouncil::new(dep.address("Council")?, &chain.provider);

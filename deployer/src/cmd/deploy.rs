@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::{
     artifacts::{Artifacts, DEPLOYED},
     config::{ChainArgs, SignerArgs},
-    contracts::{ICouncil, IRollout, ISiteRegistry, ITimelock, IValidatorSet},
+    contracts::{Criteria, ICouncil, ISiteRegistry, ITimelock, IValidatorSet},
     deployment::{DEFAULT_CRITERIA, DeployParams, Deployed, Deployment},
     inventory::site_id,
     output,
@@ -351,7 +351,7 @@ fn constructor_args(name: &str, dep: &Deployment, p: &DeployParams) -> anyhow::R
                 .abi_encode_params()
         }
         "Rollout" => {
-            let criteria = p.criteria.map(|[c, r, e, v]| IRollout::Criteria {
+            let criteria = p.criteria.map(|[c, r, e, v]| Criteria {
                 minCore: c,
                 minRegional: r,
                 minEdge: e,

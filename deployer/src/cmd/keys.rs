@@ -226,7 +226,7 @@ impl BindArgs {
                 Action::new(
                     registry,
                     ISiteRegistry::bindAgentKeyCall {
-                        site: p.id,
+                        site_: p.id,
                         key: p.key,
                     },
                 )
@@ -272,7 +272,7 @@ impl RevokeArgs {
         let registry = ctx.deployment.address("SiteRegistry")?;
         let actions = ids
             .iter()
-            .map(|&site| Action::new(registry, ISiteRegistry::revokeAgentKeyCall { site }))
+            .map(|&site| Action::new(registry, ISiteRegistry::revokeAgentKeyCall { site_: site }))
             .collect();
         self.opts
             .submit(

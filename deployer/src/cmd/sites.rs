@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::{
     config::{ChainArgs, SignerArgs},
-    contracts::{IRollout, ISiteRegistry, site_status_name},
+    contracts::{IRollout, ISiteRegistry, SiteInput, site_status_name},
     deployment::Ctx,
     inventory::{self, Site, Tier, site_id},
     output, registry,
@@ -198,9 +198,9 @@ impl ImportArgs {
                 }
                 unconfirmed.clear();
             }
-            let inputs: Vec<ISiteRegistry::SiteInput> = batch
+            let inputs: Vec<SiteInput> = batch
                 .iter()
-                .map(|s| ISiteRegistry::SiteInput {
+                .map(|s| SiteInput {
                     id: s.id,
                     tier: s.tier as u8,
                     phase: s.phase,
