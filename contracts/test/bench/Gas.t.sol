@@ -4,13 +4,13 @@ pragma solidity ^0.8.30;
 import {ISiteRegistry} from "../../src/interfaces/ISiteRegistry.sol";
 import {Fixture} from "../utils/Fixture.sol";
 import {Floor} from "./Floor.sol";
+import {TX_BASE, calldataGas} from "./TxCost.sol";
 
 /// @notice Gas measurements (never asserted): writes `contracts/snapshots/sankofa.json` and
 ///         `contracts/snapshots/floor.json` so `sankofa bench` can print ours/floor ratios.
 /// @dev Every measured call starts from cold storage (`vm.cool`), as a fresh transaction does.
 ///      Keys ending in `_tx` add the intrinsic cost (21000 + calldata, Cancun pricing).
 contract GasBench is Fixture {
-    uint256 internal constant TX_BASE = 21_000;
     Floor internal floor;
 
     function setUp() public override {
@@ -22,9 +22,10 @@ contract GasBench is Fixture {
 
     /// @dev The plan's shape: 15 core, 60 regional, 250 edge, in batches of 100.
     function test_gas_registerSites_inventory() public {
-        ISiteRegistry.SiteInput[][] memory batches = inventoryBatches();
-        (uint256 ours, uint256 oursTx) = registerAll(address(registry), batches, "sankofa");
-        (uint256 low, uint256 lowTx) = registerAll(address(floor), batches, "floor");
+        ISiteRegistry.SiteInput[][] memory batches = inventoryBatches(100);
+        (uint256 ours, uint256 oursTx) =
+            registerAll(address(registry), batches, "sankofa", "registerSites_batch");
+        (uint256 low, uint256 lowTx) = registerAll(address(floor), batches, "floor", "registerSites_batch");
         vm.snapshotValue("sankofa", "registerSites_perSite", ours / 325);
         vm.snapshotValue("sankofa", "registerSites_perSite_tx", oursTx / 325);
         vm.snapshotValue("floor", "registerSites_perSite", low / 325);
@@ -35,9 +36,34 @@ contract GasBench is Fixture {
         assertEq(registry.siteCount(), 325);
     }
 
+    /// @dev The same inventory in batches of 50 (the size the issue's figures are quoted for).
+    function test_gas_registerSites_inventory50() public {
+        ISiteRegistry.SiteInput[][] memory batches = inventoryBatches(50);
+        (, uint256 oursTx) = registerAll(address(registry), batches, "sankofa", "registerSites50_batch");
+        (, uint256 lowTx) = registerAll(address(floor), batches, "floor", "registerSites50_batch");
+        vm.snapshotValue("sankofa", "registerSites50_perSite_tx", oursTx / 325);
+        vm.snapshotValue("floor", "registerSites50_perSite_tx", lowTx / 325);
+        emit log_named_uint("registerSites (batches of 50) gas per site, tx total", oursTx / 325);
+        emit log_named_uint("floor gas per site, tx total", lowTx / 325);
+        assertEq(registry.siteCount(), 325);
+    }
+
+    /// @dev Binding a registered site's first key (governance's call, as the timelock makes it).
+    function test_gas_bindAgentKey() public {
+        registerTopology();
+        bytes32 s = id("edge-a");
+        bytes memory data = abi.encodeCall(registry.bindAgentKey, (s, keyOf(s)));
+        uint256 ours = measure(address(registry), gov, data, "sankofa", "bindAgentKey");
+        vm.snapshotValue("sankofa", "bindAgentKey_tx", ours);
+        floor.registerSites(one(input("edge-a", EDGE, 1, "regional-a")));
+        uint256 low = measure(address(floor), gov, data, "floor", "bindAgentKey");
+        vm.snapshotValue("floor", "bindAgentKey_tx", low);
+        assertEq(registry.agentOf(s), keyOf(s));
+    }
+
     /// @dev One wave of 100 edge sites (the per-site cost of an approval, for planning waves).
     function test_gas_approveWave_100() public {
-        ISiteRegistry.SiteInput[][] memory batches = inventoryBatches();
+        ISiteRegistry.SiteInput[][] memory batches = inventoryBatches(100);
         for (uint256 i; i < batches.length; ++i) {
             vm.prank(registrar);
             registry.registerSites(batches[i]);
@@ -55,6 +81,10 @@ contract GasBench is Fixture {
         uint256 total = measure(address(rollout), gov, data, "sankofa", "approveWave_100");
         vm.snapshotValue("sankofa", "approveWave_perSite_tx", total / 100);
         assertEq(registry.count(EDGE, APPROVED), 100);
+        // The floor's sites exist too (their slots are written, not created).
+        floor.registerSites(batches[1]);
+        uint256 low = measure(address(floor), gov, data, "floor", "approveWave_100");
+        vm.snapshotValue("floor", "approveWave_perSite_tx", low / 100);
     }
 
     // ------------------------------------------------------------------ step reports
@@ -147,29 +177,27 @@ contract GasBench is Fixture {
         return exec + TX_BASE + calldataGas(data);
     }
 
-    function registerAll(address target, ISiteRegistry.SiteInput[][] memory batches, string memory group)
-        internal
-        returns (uint256 exec, uint256 total)
-    {
+    function registerAll(
+        address target,
+        ISiteRegistry.SiteInput[][] memory batches,
+        string memory group,
+        string memory prefix
+    ) internal returns (uint256 exec, uint256 total) {
         for (uint256 i; i < batches.length; ++i) {
             bytes memory data = abi.encodeCall(ISiteRegistry.registerSites, (batches[i]));
-            uint256 t =
-                measure(target, registrar, data, group, string.concat("registerSites_batch", vm.toString(i)));
+            uint256 t = measure(target, registrar, data, group, string.concat(prefix, vm.toString(i)));
             total += t;
             exec += t - TX_BASE - calldataGas(data);
         }
     }
 
-    /// @dev Cancun calldata pricing: 4 per zero byte, 16 per non-zero byte.
-    function calldataGas(bytes memory data) internal pure returns (uint256 g) {
-        for (uint256 i; i < data.length; ++i) {
-            g += data[i] == 0 ? 4 : 16;
-        }
-    }
-
     /// @dev Names as long as the real inventory's (`core-iad`, `regional-atl`, `edge-xyz`),
     ///      parents spread over the tier above, record hashes random.
-    function inventoryBatches() internal pure returns (ISiteRegistry.SiteInput[][] memory batches) {
+    function inventoryBatches(uint256 size)
+        internal
+        pure
+        returns (ISiteRegistry.SiteInput[][] memory batches)
+    {
         ISiteRegistry.SiteInput[] memory all = new ISiteRegistry.SiteInput[](325);
         for (uint256 i; i < 325; ++i) {
             uint8 tier = i < 15 ? CORE : (i < 75 ? REGIONAL : EDGE);
@@ -185,12 +213,13 @@ contract GasBench is Fixture {
                 recordHash: keccak256(abi.encode(i))
             });
         }
-        batches = new ISiteRegistry.SiteInput[][](4);
-        for (uint256 b; b < 4; ++b) {
-            uint256 n = b < 3 ? 100 : 25;
+        uint256 count = (325 + size - 1) / size;
+        batches = new ISiteRegistry.SiteInput[][](count);
+        for (uint256 b; b < count; ++b) {
+            uint256 n = b + 1 < count ? size : 325 - b * size;
             batches[b] = new ISiteRegistry.SiteInput[](n);
             for (uint256 j; j < n; ++j) {
-                batches[b][j] = all[b * 100 + j];
+                batches[b][j] = all[b * size + j];
             }
         }
     }
