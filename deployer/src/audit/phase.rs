@@ -181,11 +181,9 @@ pub(crate) async fn audit_phase(
     }
     let gov = GovernanceIndex::build(scan);
     let provenance = approval.map(|e| {
-        let sender = scan
-            .txs
-            .get(&e.tx)
-            .and_then(|t| t.as_ref())
-            .and_then(|t| t.signer);
+        let tx = scan.txs.get(&e.tx).and_then(|t| t.as_ref());
+        let sender = tx.and_then(|t| t.signer);
+        let creation = tx.is_some_and(|t| t.to.is_none());
         gov.provenance(
             e.address,
             TxRef {
@@ -194,6 +192,7 @@ pub(crate) async fn audit_phase(
                 tx: e.tx,
             },
             sender,
+            creation,
         )
     });
     if let (Some(Provenance::Direct { .. }), false, Some(e)) = (&provenance, allow_direct, approval)

@@ -52,6 +52,9 @@ pub(crate) enum Provenance {
         queued: Option<TxRef>,
         executed: TxRef,
     },
+    /// Set by a contract's constructor, in its deployment transaction (e.g. the initial criteria).
+    #[serde(rename_all = "camelCase")]
+    Constructor { tx: TxRef },
     /// Sent straight to the contract by an account holding the governance role.
     #[serde(rename_all = "camelCase")]
     Direct {
@@ -94,6 +97,7 @@ impl Provenance {
                     }
                 )
             }
+            Self::Constructor { .. } => "set at deployment (constructor)".to_string(),
             Self::Direct { from, .. } => match from {
                 Some(a) => format!("DIRECT by {a}: not through the Governor/Timelock"),
                 None => "DIRECT: not through the Governor/Timelock".to_string(),
@@ -163,13 +167,17 @@ impl GovernanceIndex {
     }
 
     /// The provenance of a governed event emitted by `emitter` in `at.tx`; `sender` is the tx's
-    /// recovered signer (for the direct case).
+    /// recovered signer (for the direct case), `creation` whether the tx deployed a contract.
     pub(crate) fn provenance(
         &self,
         emitter: Address,
         at: TxRef,
         sender: Option<Address>,
+        creation: bool,
     ) -> Provenance {
+        if creation {
+            return Provenance::Constructor { tx: at };
+        }
         let through_timelock = self
             .timelock_calls
             .get(&at.tx)

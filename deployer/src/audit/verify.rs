@@ -170,12 +170,10 @@ pub(crate) fn replay(scan: &Scan, allow_direct: bool) -> Audit {
             tx: e.tx,
         };
         let provenance = e.event.is_governed().then(|| {
-            let sender = scan
-                .txs
-                .get(&e.tx)
-                .and_then(|t| t.as_ref())
-                .and_then(|t| t.signer);
-            let p = gov.provenance(e.address, at.clone(), sender);
+            let tx = scan.txs.get(&e.tx).and_then(|t| t.as_ref());
+            let sender = tx.and_then(|t| t.signer);
+            let creation = tx.is_some_and(|t| t.to.is_none());
+            let p = gov.provenance(e.address, at.clone(), sender, creation);
             governed.entry(e.tx).or_insert((e.block, p.clone()));
             p
         });
@@ -529,7 +527,11 @@ pub(crate) fn replay(scan: &Scan, allow_direct: bool) -> Audit {
     }
 
     // Governance: one judgement per governed transaction.
-    audit.governed_txs = governed.len();
+    // Constructor-set values (the initial criteria) are part of the deployment, not decisions.
+    audit.governed_txs = governed
+        .values()
+        .filter(|(_, p)| !matches!(p, Provenance::Constructor { .. }))
+        .count();
     for (tx, (block, p)) in &governed {
         match p {
             Provenance::Governance {
@@ -566,7 +568,7 @@ pub(crate) fn replay(scan: &Scan, allow_direct: bool) -> Audit {
                 )
                 .at(*block, *tx),
             ),
-            Provenance::Direct { .. } => {}
+            Provenance::Direct { .. } | Provenance::Constructor { .. } => {}
         }
     }
 
