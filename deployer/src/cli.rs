@@ -50,6 +50,8 @@ enum Command {
     Besu(cmd::besu::Args),
     /// Verify provenance from the chain: timelines, approvals, signers, digests.
     Audit(cmd::audit::Args),
+    /// Measure gas, event-to-action latency, throughput and agent resources (docs/benchmarks.md).
+    Bench(cmd::bench::Args),
     /// Follow the rollout live until a phase's criteria hold or every site in flight settled.
     Watch(cmd::watch::Args),
 }
@@ -74,6 +76,7 @@ impl Cli {
             Command::Status(args) => args.run(),
             Command::Besu(args) => args.run(),
             Command::Audit(args) => args.run(),
+            Command::Bench(args) => args.run(),
             Command::Watch(args) => args.run(),
         }
     }

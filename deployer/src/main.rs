@@ -2,6 +2,7 @@
 
 mod artifacts;
 mod audit;
+mod bench;
 mod cli;
 mod cmd;
 mod compiler;

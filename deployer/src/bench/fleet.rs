@@ -29,6 +29,9 @@ pub(crate) struct Keys {
 impl Keys {
     /// Creates `n` fresh keystores in `dir` (scrypt runs on the blocking pool, both cores).
     pub(crate) async fn create(dir: &Path, n: usize) -> anyhow::Result<Self> {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).with_context(|| format!("clearing {}", dir.display()))?;
+        }
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let password_file = dir.join("password");
         std::fs::write(&password_file, PASSWORD)
@@ -37,9 +40,13 @@ impl Keys {
         for i in 0..n {
             let path = dir.join(format!("agent-{i}.json"));
             tasks.push(async move {
-                let signer = sankofa_keys::keystore::create(&path, Zeroizing::new(PASSWORD.to_owned()), None)
-                    .await
-                    .with_context(|| format!("creating keystore {}", path.display()))?;
+                let signer = sankofa_keys::keystore::create(
+                    &path,
+                    Zeroizing::new(PASSWORD.to_owned()),
+                    None,
+                )
+                .await
+                .with_context(|| format!("creating keystore {}", path.display()))?;
                 anyhow::Ok((signer, path))
             });
         }
@@ -51,7 +58,6 @@ impl Keys {
         Ok(Self { keys })
     }
 }
-
 
 /// One running agent.
 #[derive(Debug)]
@@ -81,11 +87,7 @@ pub(crate) struct Fleet {
 
 impl Fleet {
     /// Writes each config under `dir/<site>/` and starts the processes.
-    pub(crate) fn start(
-        bin: &Path,
-        dir: &Path,
-        configs: Vec<AgentConfig>,
-    ) -> anyhow::Result<Self> {
+    pub(crate) fn start(bin: &Path, dir: &Path, configs: Vec<AgentConfig>) -> anyhow::Result<Self> {
         let mut agents = Vec::with_capacity(configs.len());
         for cfg in configs {
             let home = dir.join(&cfg.site);
@@ -218,7 +220,9 @@ fn first_step_start(logs: &Path) -> Option<SystemTime> {
         for entry in std::fs::read_dir(wave.path()).ok()?.flatten() {
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if name.starts_with("step-000") && name.ends_with(".log") && !name.ends_with(".check.log")
+            if name.starts_with("step-000")
+                && name.ends_with(".log")
+                && !name.ends_with(".check.log")
             {
                 let text = std::fs::read_to_string(entry.path()).ok()?;
                 return text.split_whitespace().find_map(parse_unix);
@@ -250,8 +254,13 @@ mod tests {
     #[test]
     fn parses_date_output() {
         let t = parse_unix("1733250000.123456789").expect("a time");
-        let d = t.duration_since(SystemTime::UNIX_EPOCH).expect("after epoch");
-        assert_eq!((d.as_secs(), d.subsec_nanos()), (1_733_250_000, 123_456_789));
+        let d = t
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .expect("after epoch");
+        assert_eq!(
+            (d.as_secs(), d.subsec_nanos()),
+            (1_733_250_000, 123_456_789)
+        );
         assert_eq!(parse_unix("# attempt 1"), None);
         assert_eq!(parse_unix("12.5"), None);
     }

@@ -33,9 +33,7 @@ fn cpu_ticks(stat: &str) -> Option<u64> {
     let rest = &stat[stat.rfind(')')? + 1..];
     // After ")" come field 3 (state) onwards: field k is at index k - 3.
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    (11..=14)
-        .map(|i| fields.get(i)?.parse::<u64>().ok())
-        .sum()
+    (11..=14).map(|i| fields.get(i)?.parse::<u64>().ok()).sum()
 }
 
 /// Clock ticks per second (`getconf CLK_TCK`; 100 on every Linux this runs on).

@@ -38,7 +38,8 @@ pub(crate) struct BareSubscribers {
 impl BareSubscribers {
     /// Connects and subscribes all of them (returns once every subscription is in place).
     pub(crate) async fn start(ws: &str, rollout: Address, sites: &[B256]) -> anyhow::Result<Self> {
-        let arrivals: Slots<Vec<Option<SystemTime>>> = Arc::new(Mutex::new(vec![None; sites.len()]));
+        let arrivals: Slots<Vec<Option<SystemTime>>> =
+            Arc::new(Mutex::new(vec![None; sites.len()]));
         let mut tasks = JoinSet::new();
         for (i, site) in sites.iter().enumerate() {
             let provider = ProviderBuilder::new()
@@ -111,7 +112,11 @@ impl Heads {
     }
 
     /// When block `number` was announced, waiting up to `limit` for it.
-    pub(crate) async fn announced(&self, number: u64, limit: Duration) -> anyhow::Result<SystemTime> {
+    pub(crate) async fn announced(
+        &self,
+        number: u64,
+        limit: Duration,
+    ) -> anyhow::Result<SystemTime> {
         let start = std::time::Instant::now();
         loop {
             if let Some(t) = lock(&self.seen).get(&number) {

@@ -1,6 +1,7 @@
 //! One module per `sankofa` subcommand: an `Args` struct and its `run`.
 
 pub(crate) mod audit;
+pub(crate) mod bench;
 pub(crate) mod besu;
 pub(crate) mod compile;
 pub(crate) mod council;
