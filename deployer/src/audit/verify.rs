@@ -107,6 +107,8 @@ struct Open {
     cancelled: bool,
     rollback_ordered: bool,
     next_step: u16,
+    /// Distinct forward steps seen (a dropped log leaves fewer than `nextStep` on chain).
+    steps_seen: BTreeSet<u16>,
     last_status: Option<u8>,
     failed: bool,
     /// The next rollback step expected (None: nothing to undo / not started).
@@ -406,6 +408,7 @@ pub(crate) fn replay(scan: &Scan, allow_direct: bool) -> Audit {
                     }
                     sequence(f, o.next_step, *step, *site, *wave, e.block, e.tx);
                     o.next_step = step.saturating_add(1).max(o.next_step);
+                    o.steps_seen.insert(*step);
                     o.last_status = Some(*status);
                     o.failed |= *status == FAILED;
                 }
@@ -951,14 +954,14 @@ fn state(
         let (wave, next) = r
             .open
             .as_ref()
-            .map(|o| (o.wave, o.next_step))
+            .map(|o| (o.wave, o.steps_seen.len()))
             .unwrap_or_default();
         if st.wave != wave {
             site_mismatch(format!(
                 "{name}'s deployment is wave {} on chain, the logs say wave {wave}",
                 st.wave
             ));
-        } else if st.next_step != next {
+        } else if usize::from(st.next_step) != next {
             site_mismatch(format!(
                 "{name}'s deployment(site).nextStep is {}, the logs show {next} steps reported",
                 st.next_step

@@ -142,8 +142,8 @@ pub enum Lie {
     DropLog { topics: Vec<B256> },
     /// Return the matching log twice.
     DuplicateLog { topics: Vec<B256> },
-    /// Flip the last byte of the matching log's data.
-    AlterLogData { topics: Vec<B256> },
+    /// Flip the last hex digit of 32-byte word `word` of the matching log's data.
+    AlterLogData { topics: Vec<B256>, word: usize },
     /// Replace `r` of the signature in eth_getTransactionByHash answers for `tx`.
     ForgeSignature { tx: B256 },
 }
@@ -295,13 +295,14 @@ async fn answer(
                 *once = true;
             }
         }
-        (Lie::AlterLogData { topics }, "eth_getLogs") => {
+        (Lie::AlterLogData { topics, word }, "eth_getLogs") => {
             if let Some(logs) = response["result"].as_array_mut()
                 && let Some(l) = logs.iter_mut().find(|l| topics_match(l, topics))
             {
-                let data = l["data"].as_str().expect("data").to_string();
-                let flipped = if data.ends_with('0') { '1' } else { '0' };
-                l["data"] = Value::String(format!("{}{flipped}", &data[..data.len() - 1]));
+                let mut data: Vec<char> = l["data"].as_str().expect("data").chars().collect();
+                let at = 2 + 64 * (word + 1) - 1;
+                data[at] = if data[at] == '0' { '1' } else { '0' };
+                l["data"] = Value::String(data.into_iter().collect());
                 *once = true;
             }
         }
