@@ -105,9 +105,15 @@ pub(crate) async fn run(opts: Options) -> anyhow::Result<report::Report> {
             }
         }
     }
+    let path = opts.agent.display().to_string();
+    let agent_build = ["release", "debug"]
+        .into_iter()
+        .find(|p| path.contains(&format!("/{p}/")))
+        .map_or(path.clone(), str::to_owned);
     Ok(report::Report {
         machine,
         quick: opts.quick,
+        agent_build,
         gas,
         scenarios,
         tools: Vec::new(),

@@ -91,6 +91,8 @@ pub(crate) struct Report {
     pub(crate) machine: Machine,
     /// `--quick`.
     pub(crate) quick: bool,
+    /// Which agent binary ran (`release`, `debug` or its path).
+    pub(crate) agent_build: String,
     /// Gas rows.
     pub(crate) gas: Vec<GasRow>,
     /// Latency, throughput and resources per scenario.
@@ -271,9 +273,10 @@ impl Report {
         let _ = writeln!(s, "## Agent resources\n");
         let _ = writeln!(
             s,
-            "Per agent process (release build): RSS median / max in MiB, CPU mean / max in % of one \
+            "Per agent process ({} build): RSS median / max in MiB, CPU mean / max in % of one \
              core (step processes included). Idle: live stream, nothing approved. Busy: from the \
-             approval to the last report. Aim: idle RSS under 20 MiB.\n"
+             approval to the last report. Aim: idle RSS under 20 MiB.\n",
+            self.agent_build
         );
         let _ = writeln!(
             s,
