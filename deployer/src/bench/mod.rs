@@ -14,6 +14,7 @@ mod report;
 mod resources;
 mod scenario;
 mod stats;
+mod tools;
 mod watch;
 
 use std::path::PathBuf;
@@ -63,7 +64,8 @@ pub(crate) async fn run(opts: Options) -> anyhow::Result<report::Report> {
         }
     };
 
-    let sites = inventory::load(&root.join("data").join("sites.csv"))?;
+    let csv = root.join("data").join("sites.csv");
+    let sites = inventory::load(&csv)?;
     let ordered = inventory::registration_order(&sites);
     let most = opts.agents.iter().copied().max().unwrap_or(0);
     anyhow::ensure!(
@@ -84,11 +86,28 @@ pub(crate) async fn run(opts: Options) -> anyhow::Result<report::Report> {
         steps: opts.steps,
         idle_secs: opts.idle_secs,
     };
+    let mut tools = Vec::new();
+    eprintln!(
+        "tools: sankofa deploy + sites import ({} sites)",
+        sites.len()
+    );
+    let anvil = opts.workspace.foundry_bin("anvil");
+    match tools::sites_import(&anvil, &opts.work, &csv, sites.len()) {
+        Ok(t) => tools.push(t),
+        Err(err) => failures.push(format!("sites import: {err:#}")),
+    }
+    // The audit runs over the largest fleet's history (preferably the automine one).
+    let audit_mode = if opts.modes.contains(&Mode::WsAutomine) {
+        Mode::WsAutomine
+    } else {
+        opts.modes.first().copied().unwrap_or(Mode::WsAutomine)
+    };
     let mut scenarios = Vec::new();
     for &n in &opts.agents {
         for &mode in &opts.modes {
             eprintln!("scenario {}-{n}", mode.name());
-            match scenario::run(&env, mode, n).await {
+            let audit = n == most && mode == audit_mode;
+            match scenario::run(&env, mode, n, audit).await {
                 Ok(outcome) => {
                     eprintln!(
                         "  agent p50/p99 {:?} ms, bare {:?} ms, ratio p99 {:?}",
@@ -96,6 +115,7 @@ pub(crate) async fn run(opts: Options) -> anyhow::Result<report::Report> {
                         outcome.bare_ms.map(|s| (s.p50.round(), s.p99.round())),
                         outcome.ratio_p99.map(|r| (r * 100.0).round() / 100.0)
                     );
+                    tools.extend(outcome.audit.clone());
                     scenarios.push(outcome);
                 }
                 Err(err) => {
@@ -116,7 +136,7 @@ pub(crate) async fn run(opts: Options) -> anyhow::Result<report::Report> {
         agent_build,
         gas,
         scenarios,
-        tools: Vec::new(),
+        tools,
         failures,
     })
 }

@@ -336,9 +336,11 @@ key per chosen site and starts one real `sankofa-agent` process per site \
 (phase-1 sites first: 113 agents are exactly phase 1).
 - The bare subscribers are one WebSocket connection each, subscribed to their site's \
 `DeploymentApproved`, in the bench process; the agents and they share the machine's cores.
-- Latency is measured from: automine, when `eth_sendRawTransaction` of the approval returned \
-(anvil mines inside the call); 1 s block time, when the approval's block was announced on a \
-`newHeads` subscription. The agent's figure ends when its step 0 process runs `date +%s.%N`.
+- Latency is measured from the approval being mined: on automine, when `eth_sendRawTransaction` \
+returned (anvil mines inside the call) or the block's `newHeads` notification reached the bench, \
+whichever came first (anvil may push notifications before the call's response); with a 1 s block \
+time, the `newHeads` notification. The agent's figure ends when its step 0 process runs \
+`date +%s.%N`; the bare subscriber's when the log reached it.
 - Polling agents use the agent's defaults (2000 ms + up to 500 ms jitter) through a counting \
 proxy, which also gives the idle RPC calls per agent per block.
 - `scripts/bench --quick` runs 13 agents only.

@@ -3,9 +3,9 @@
 //!
 //! Event-to-action latency runs from the approval being mined to each agent's first step
 //! process running (the bench plan's step 0 prints `date +%s.%N`), and in the same run to the
-//! arrival of the same `DeploymentApproved` log at the site's bare subscriber. "Mined" is when
-//! `eth_sendRawTransaction` returned on automine (anvil mines inside the call), and the
-//! block's `newHeads` announcement with a block time.
+//! arrival of the same `DeploymentApproved` log at the site's bare subscriber. "Mined" is, on
+//! automine, when `eth_sendRawTransaction` returned (anvil mines inside the call) or the block's
+//! `newHeads` announcement arrived, whichever was first; with a block time, the announcement.
 
 use std::{
     path::{Path, PathBuf},
@@ -26,8 +26,10 @@ use serde::Serialize;
 use super::{
     fleet::{Fleet, Keys},
     proxy::CountingProxy,
+    report::ToolTiming,
     resources::{Sampler, Usage},
     stats::{Summary, ratio},
+    tools,
     watch::{BareSubscribers, Heads, Reports},
 };
 use crate::inventory::Site;
@@ -156,12 +158,20 @@ pub(crate) struct Outcome {
     pub(crate) busy: Option<Usage>,
     /// Polling mode: JSON-RPC calls per agent per block at idle.
     pub(crate) idle_rpc_per_agent_per_block: Option<f64>,
+    /// `sankofa audit verify` over this scenario's history, when asked for.
+    pub(crate) audit: Option<ToolTiming>,
     /// What went wrong, if the scenario did not complete.
     pub(crate) note: Option<String>,
 }
 
 /// Runs one scenario; the anvil and every process it started are gone when it returns.
-pub(crate) async fn run(env: &Env<'_>, mode: Mode, n: usize) -> anyhow::Result<Outcome> {
+/// With `audit`, times `sankofa audit verify` over the history once the agents are stopped.
+pub(crate) async fn run(
+    env: &Env<'_>,
+    mode: Mode,
+    n: usize,
+    audit: bool,
+) -> anyhow::Result<Outcome> {
     ensure!(
         n <= env.inventory.len() && n <= env.keys.keys.len(),
         "{n} agents: the inventory has {} sites and {} keys were made",
@@ -305,12 +315,15 @@ pub(crate) async fn run(env: &Env<'_>, mode: Mode, n: usize) -> anyhow::Result<O
     let sent = SystemTime::now();
     let tx = *pending.tx_hash();
     let block = receipt_block(&provider, tx).await?;
+    let announced = heads.announced(block, Duration::from_secs(10)).await?;
+    // On automine the node mines inside eth_sendRawTransaction and may push the block's
+    // notifications before the call's response reaches us: the earlier of the two is "mined".
     let (t0, t0_label) = match mode.block_time() {
-        None => (sent, "eth_sendRawTransaction returned (automine)"),
-        Some(_) => (
-            heads.announced(block, Duration::from_secs(10)).await?,
-            "the block's newHeads announcement",
+        None => (
+            sent.min(announced),
+            "mined: eth_sendRawTransaction returned or newHeads, the earlier",
         ),
+        Some(_) => (announced, "mined: the block's newHeads announcement"),
     };
 
     // Until every site reported every step (or the limit).
@@ -363,6 +376,19 @@ pub(crate) async fn run(env: &Env<'_>, mode: Mode, n: usize) -> anyhow::Result<O
     // Close the bench's own connections before the node goes away (no reconnect attempts).
     drop((bare, reports, heads, proxy));
     fleet.stop(Duration::from_secs(10));
+    let audit = if audit {
+        eprintln!("  {name}: sankofa audit verify");
+        match tools::audit_verify(&anvil, &system, &dir, n, env.steps) {
+            Ok(t) => Some(t),
+            Err(err) => {
+                let text = format!("audit verify: {err:#}");
+                note = Some(note.map_or(text.clone(), |n| format!("{n}; {text}")));
+                None
+            }
+        }
+    } else {
+        None
+    };
     drop(anvil);
 
     let poll_period_ms = match mode.events() {
@@ -396,6 +422,7 @@ pub(crate) async fn run(env: &Env<'_>, mode: Mode, n: usize) -> anyhow::Result<O
         idle,
         busy,
         idle_rpc_per_agent_per_block,
+        audit,
         note,
     })
 }
