@@ -104,6 +104,15 @@ pub(crate) enum Problem {
     BadHeader { found: String },
     #[error("the line is not valid UTF-8 (byte {offset}); save the file as UTF-8")]
     BadUtf8 { offset: usize },
+    #[error("the file is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8")]
+    Utf16,
+    #[error(
+        "the line holds a carriage return (\\r) that does not end it (old Mac line endings?); \
+         save the file with LF or CRLF line endings"
+    )]
+    LoneCarriageReturn,
+    #[error("the file has the header but no sites; add one line per site")]
+    NoSites,
     #[error("malformed CSV: {reason}")]
     Malformed { reason: String },
     #[error("{found} columns; expected {COLUMNS} ({HEADER})")]
@@ -141,6 +150,8 @@ pub(crate) enum Problem {
     BadLongitude { value: String },
     #[error("time zone `{tz}` is not an IANA time zone name (e.g. Europe/Berlin)")]
     BadTimeZone { tz: String },
+    #[error("time zone `{tz}` must be spelled as in the IANA database: `{canonical}`")]
+    TimeZoneSpelling { tz: String, canonical: String },
     #[error("IATA code `{code}` is invalid; expected three capital letters")]
     BadIata { code: String },
     #[error("country `{code}` is invalid; expected an ISO 3166 alpha-2 code (two capital letters)")]
@@ -215,21 +226,38 @@ pub(crate) fn load(path: &Path) -> anyhow::Result<Vec<Site>> {
 /// Validates the whole file and returns its sites in file order, or every problem found.
 pub(crate) fn parse(file: &str, bytes: &[u8]) -> Result<Vec<Site>, InvalidInventory> {
     let mut problems = Vec::new();
+    if bytes.starts_with(b"\xff\xfe") || bytes.starts_with(b"\xfe\xff") {
+        return Err(InvalidInventory {
+            file: file.to_string(),
+            problems: vec![LineProblem {
+                line: 1,
+                problem: Problem::Utf16,
+            }],
+        });
+    }
     let mut push = |line: usize, problem: Problem| problems.push(LineProblem { line, problem });
+    // A UTF-8 byte-order mark (spreadsheets write one) only touches the header, which is not
+    // hashed, so it is dropped rather than refused.
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     let mut lines = split_lines(bytes);
     match lines.next() {
         None => push(1, Problem::Empty),
-        Some(header) => {
-            let found = String::from_utf8_lossy(header);
-            if found != HEADER {
-                push(
-                    1,
-                    Problem::BadHeader {
-                        found: found.into_owned(),
-                    },
-                );
-            }
-        }
+        Some(header) if header.contains(&b'\r') => push(1, Problem::LoneCarriageReturn),
+        Some(header) => match std::str::from_utf8(header) {
+            Err(e) => push(
+                1,
+                Problem::BadUtf8 {
+                    offset: e.valid_up_to() + 1,
+                },
+            ),
+            Ok(found) if found != HEADER => push(
+                1,
+                Problem::BadHeader {
+                    found: found.to_string(),
+                },
+            ),
+            Ok(_) => {}
+        },
     }
 
     let mut sites: Vec<Site> = Vec::new();
@@ -237,6 +265,10 @@ pub(crate) fn parse(file: &str, bytes: &[u8]) -> Result<Vec<Site>, InvalidInvent
     for (index, raw) in lines.enumerate() {
         let line = index + 2;
         if raw.is_empty() {
+            continue;
+        }
+        if raw.contains(&b'\r') {
+            push(line, Problem::LoneCarriageReturn);
             continue;
         }
         let text = match std::str::from_utf8(raw) {
@@ -294,6 +326,12 @@ pub(crate) fn parse(file: &str, bytes: &[u8]) -> Result<Vec<Site>, InvalidInvent
         }
     }
 
+    if problems.is_empty() && sites.is_empty() {
+        problems.push(LineProblem {
+            line: 1,
+            problem: Problem::NoSites,
+        });
+    }
     if problems.is_empty() {
         Ok(sites)
     } else {
@@ -394,8 +432,16 @@ fn row(line: usize, raw: &[u8], f: &[String]) -> Result<Site, Vec<Problem>> {
     }
     let tz = f[9].clone();
     // The bundled IANA database, not the host's: validation must not depend on where it runs.
-    if jiff::tz::db().get(&tz).is_err() {
-        problems.push(Problem::BadTimeZone { tz: tz.clone() });
+    match jiff::tz::db().get(&tz) {
+        Err(_) => problems.push(Problem::BadTimeZone { tz: tz.clone() }),
+        // The lookup ignores case; the line (and its hash) should carry the real name.
+        Ok(zone) => match zone.iana_name() {
+            Some(canonical) if canonical != tz => problems.push(Problem::TimeZoneSpelling {
+                tz: tz.clone(),
+                canonical: canonical.to_string(),
+            }),
+            _ => {}
+        },
     }
     match (id, tier, phase, lat, lon) {
         (Some(id), Some(tier), Some(phase), Some(lat), Some(lon)) if problems.is_empty() => {
@@ -435,6 +481,15 @@ fn split_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 fn split_fields(line: &str) -> Result<Vec<String>, String> {
+    // The csv reader takes an unclosed quote to the end of the line without complaint; a field
+    // with a line break in it (which is what an unclosed quote usually is) is not supported,
+    // because every site must be exactly one line.
+    if line.bytes().filter(|b| *b == b'"').count() % 2 == 1 {
+        return Err(
+            "a quoted field is not closed (a field may not span lines); close or remove the quote"
+                .to_string(),
+        );
+    }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -713,6 +768,86 @@ edge-ber,edge,2,regional-ist,BER,Berlin,DE,52.36,13.50,Europe/Berlin
                 1,
                 Problem::BadHeader {
                     found: "name,tier".into()
+                }
+            )]
+        );
+    }
+
+    #[test]
+    fn regress_utf8_bom_is_accepted_and_utf16_is_named() {
+        let with_bom = [b"\xef\xbb\xbf".as_slice(), GOOD.as_bytes()].concat();
+        let sites = parse("t.csv", &with_bom).expect("a UTF-8 BOM is dropped");
+        assert_eq!(sites.len(), 3);
+        let utf16: Vec<u8> = [0xff, 0xfe]
+            .into_iter()
+            .chain(GOOD.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let err = parse("t.csv", &utf16).expect_err("UTF-16 is refused");
+        assert_eq!(
+            err.problems,
+            vec![LineProblem {
+                line: 1,
+                problem: Problem::Utf16
+            }]
+        );
+    }
+
+    #[test]
+    fn regress_cr_only_line_endings_are_named() {
+        let p = problems(&GOOD.replace('\n', "\r"));
+        assert_eq!(p, vec![(1, Problem::LoneCarriageReturn)]);
+        let p = problems(&with_line("core-x,core,1,,XXX,X\rY,DE,1,1,Europe/Berlin"));
+        assert_eq!(p, vec![(5, Problem::LoneCarriageReturn)]);
+    }
+
+    #[test]
+    fn regress_header_not_utf8_is_named_as_encoding() {
+        let err = parse("t.csv", b"site,tier,\xfc\n").expect_err("rejected");
+        assert_eq!(
+            err.problems,
+            vec![LineProblem {
+                line: 1,
+                problem: Problem::BadUtf8 { offset: 11 }
+            }]
+        );
+    }
+
+    #[test]
+    fn regress_unclosed_quote_is_malformed_not_a_column_count() {
+        let text = format!("{GOOD}core-x,core,1,,XXX,\"Frank\nfurt\",DE,1,1,Europe/Berlin\n");
+        let p = problems(&text);
+        assert_eq!(p.len(), 2, "{p:?}");
+        for (line, (at, problem)) in [5, 6].into_iter().zip(p) {
+            assert_eq!(at, line);
+            assert!(
+                matches!(&problem, Problem::Malformed { reason } if reason.contains("not closed")),
+                "{problem:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn regress_header_only_file_has_no_sites() {
+        assert_eq!(
+            problems(&format!("{HEADER}\n")),
+            vec![(1, Problem::NoSites)]
+        );
+        assert_eq!(
+            problems(&format!("{HEADER}\n\n\n")),
+            vec![(1, Problem::NoSites)]
+        );
+    }
+
+    #[test]
+    fn regress_time_zone_in_the_wrong_case_is_refused() {
+        let p = problems(&with_line("core-x,core,1,,XXX,X,DE,1,1,europe/berlin"));
+        assert_eq!(
+            p,
+            vec![(
+                5,
+                Problem::TimeZoneSpelling {
+                    tz: "europe/berlin".into(),
+                    canonical: "Europe/Berlin".into()
                 }
             )]
         );
