@@ -150,6 +150,40 @@ impl Deployment {
         }
         Ok(())
     }
+
+    /// Every recorded contract still has the code recorded for it. The chain id alone cannot
+    /// tell two chains apart (every anvil is 31337, a restarted devnet keeps its id), and
+    /// reading contracts that are not there gives empty lists or opaque reverts, not errors.
+    pub(crate) async fn check_code(&self, chain: &Chain, path: &Path) -> anyhow::Result<()> {
+        let hashes = futures::future::try_join_all(
+            self.contracts.values().map(|d| chain.code_hash(d.address)),
+        )
+        .await?;
+        let problems: Vec<String> = self
+            .contracts
+            .iter()
+            .zip(hashes)
+            .filter_map(|((name, d), found)| match found {
+                None => Some(format!("{name}: no code at {}", d.address)),
+                Some(h) if h != d.code_hash => Some(format!(
+                    "{name}: the code at {} is not the contract deployed there",
+                    d.address
+                )),
+                Some(_) => None,
+            })
+            .collect();
+        if !problems.is_empty() {
+            bail!(
+                "{} does not describe the contracts on this chain (chain id {}): {}. \
+                 The chain was reset or the file belongs to another network with the same chain id; \
+                 pass the right --deployment / --rpc-url, or run `sankofa deploy` to deploy afresh",
+                path.display(),
+                chain.chain_id,
+                problems.join("; ")
+            );
+        }
+        Ok(())
+    }
 }
 
 /// The usual way a command gets going: settings, artifacts, a connection, the deployment.
@@ -175,6 +209,7 @@ impl Ctx {
         };
         let chain = Chain::connect(&settings, key, errors).await?;
         deployment.check(&chain, &settings.deployment)?;
+        deployment.check_code(&chain, &settings.deployment).await?;
         Ok(Self { chain, deployment })
     }
 }
