@@ -112,15 +112,27 @@ impl Args {
                 }
                 d
             }
-            None => Deployment {
-                network: settings.network.clone(),
-                chain_id: chain.chain_id,
-                deployer,
-                deployment_block: chain.provider.get_block_number().await?,
-                complete: false,
-                params: params.clone(),
-                contracts: Default::default(),
-            },
+            None => {
+                let fresh = Deployment {
+                    network: settings.network.clone(),
+                    chain_id: chain.chain_id,
+                    deployer,
+                    deployment_block: chain.provider.get_block_number().await?,
+                    complete: false,
+                    params: params.clone(),
+                    contracts: Default::default(),
+                };
+                // Written before the first transaction: a path that cannot be written must
+                // fail here, not after a contract is on chain with no record of where.
+                fresh.save(&path).with_context(|| {
+                    format!(
+                        "the deployment file {} cannot be written; nothing was sent. \
+                         Fix the path (--deployment / SANKOFA_DEPLOYMENT) or its permissions",
+                        path.display()
+                    )
+                })?;
+                fresh
+            }
         };
 
         let mut report = Report {
