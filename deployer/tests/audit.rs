@@ -123,7 +123,9 @@ async fn a_governed_history_verifies_with_votes_signers_and_digests() {
             deployer: op.address(),
             block: system.deploy_block,
         },
-    );
+        &system.provider,
+    )
+    .await;
     let rpc = anvil.endpoint();
     let html = dir.path().join("audit.html");
     let html_arg = html.display().to_string();
@@ -339,7 +341,9 @@ async fn direct_governance_rotation_and_revocation() {
             deployer: gov.address(),
             block: system.deploy_block,
         },
-    );
+        &system.provider,
+    )
+    .await;
     let rpc = anvil.endpoint();
     // Without the test-setup flag, every EOA decision is a finding and the exit is non-zero.
     let strict = sankofa(dir.path(), &rpc, &["audit", "verify", "--json"]);

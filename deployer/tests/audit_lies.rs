@@ -96,7 +96,9 @@ async fn every_lie_of_the_node_is_a_finding() {
             deployer: gov.address(),
             block: system.deploy_block,
         },
-    );
+        &system.provider,
+    )
+    .await;
     let audit = |url: &str| {
         sankofa(
             dir.path(),

@@ -31,29 +31,34 @@ pub struct Addresses {
     pub block: u64,
 }
 
-/// Writes `deployments/<network>.json` as `sankofa deploy` would have, for a testkit system.
-pub fn write_deployment(dir: &Path, a: &Addresses) -> PathBuf {
-    let entry = |address: Address| {
-        json!({
-            "address": address,
-            "block": a.block,
-            "tx": null,
-            "artifactHash": B256::ZERO,
-            "codeHash": B256::ZERO,
-        })
-    };
+/// Writes `deployments/<network>.json` as `sankofa deploy` would have, for a testkit system
+/// (with the code hashes the deployer checks before trusting the file).
+pub async fn write_deployment(
+    dir: &Path,
+    a: &Addresses,
+    provider: &impl alloy::providers::Provider,
+) -> PathBuf {
     let mut contracts = serde_json::Map::new();
-    contracts.insert("SiteRegistry".into(), entry(a.registry));
-    contracts.insert("Rollout".into(), entry(a.rollout));
-    contracts.insert("ValidatorSet".into(), entry(a.validators));
     for (name, addr) in [
+        ("SiteRegistry", Some(a.registry)),
+        ("Rollout", Some(a.rollout)),
+        ("ValidatorSet", Some(a.validators)),
         ("Council", a.council),
         ("SankofaGovernor", a.governor),
         ("TimelockController", a.timelock),
     ] {
-        if let Some(addr) = addr {
-            contracts.insert(name.into(), entry(addr));
-        }
+        let Some(address) = addr else { continue };
+        let code = provider.get_code_at(address).await.expect("eth_getCode");
+        contracts.insert(
+            name.into(),
+            json!({
+                "address": address,
+                "block": a.block,
+                "tx": null,
+                "artifactHash": B256::ZERO,
+                "codeHash": alloy::primitives::keccak256(&code),
+            }),
+        );
     }
     let file = json!({
         "network": "audit-test",
