@@ -13,6 +13,7 @@ mod genesis;
 mod governance;
 mod inventory;
 mod output;
+mod plan;
 mod registry;
 mod rpc;
 mod signer;

@@ -322,7 +322,9 @@ fn governance_round_trip_resumes_retries_and_decodes_reverts() {
     );
 
     // A wave: the plan hash is keccak256 of the plan file's bytes.
-    let plan = b"[[step]]\nname = \"install\"\n";
+    // Three steps: `--step-count` must match the plan (agents refuse a wave where it differs).
+    let plan =
+        b"[[step]]\nname = \"fetch\"\n[[step]]\nname = \"install\"\n[[step]]\nname = \"verify\"\n";
     std::fs::write(w.path("plan.toml"), plan).expect("plan");
     let expected_hash = alloy::primitives::keccak256(plan).to_string();
     let id4 = pass(

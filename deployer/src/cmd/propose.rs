@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use alloy::primitives::{B256, keccak256};
+use alloy::primitives::B256;
 use anyhow::{Context, bail};
 
 use crate::{
@@ -97,7 +97,8 @@ struct WaveArgs {
     /// The plan file; its keccak256 is the plan hash agents verify before running anything.
     #[arg(long)]
     plan: PathBuf,
-    /// Where agents fetch the plan (default: the --plan path as given).
+    /// Where agents fetch the plan: an absolute path, file://, http:// or https:// (default:
+    /// file:// and the --plan file's absolute path).
     #[arg(long)]
     plan_uri: Option<String>,
     /// Sites in the wave (comma-separated or repeated).
@@ -106,9 +107,9 @@ struct WaveArgs {
     /// A file with one site name per line (instead of, or besides, --sites).
     #[arg(long)]
     sites_file: Option<PathBuf>,
-    /// Number of steps in the plan.
+    /// Number of steps in the plan (default: its `[[step]]` count; if given, it must match).
     #[arg(long)]
-    step_count: u16,
+    step_count: Option<u16>,
     /// How many sites may deploy at once.
     #[arg(long, default_value_t = 10)]
     max_concurrent: u16,
@@ -265,9 +266,9 @@ async fn warn_unready(ctx: &Ctx, names: &[String], ids: &[B256], phase: u8) -> a
 
 impl WaveArgs {
     async fn run(self) -> anyhow::Result<()> {
-        let plan = std::fs::read(&self.plan)
-            .with_context(|| format!("reading the plan {}", self.plan.display()))?;
-        let plan_hash = keccak256(&plan);
+        // Checked before any RPC: a plan its agents would refuse is never put to a vote.
+        let plan = crate::plan::inspect(&self.plan, self.step_count, self.plan_uri.as_deref())?;
+        let plan_hash = plan.hash;
         let mut names = self.sites.clone();
         if let Some(file) = &self.sites_file {
             let text = std::fs::read_to_string(file)
@@ -283,8 +284,8 @@ impl WaveArgs {
             bail!("a wave needs at least one site (--sites or --sites-file)");
         }
         let ids = site_ids(&names)?;
-        if self.step_count == 0 || self.max_concurrent == 0 {
-            bail!("--step-count and --max-concurrent must be at least 1");
+        if self.max_concurrent == 0 {
+            bail!("--max-concurrent must be at least 1");
         }
         let ctx = self.opts.open().await?;
         require_registered(&ctx, &names, &ids).await?;
@@ -303,15 +304,12 @@ impl WaveArgs {
         let call = IRollout::approveWaveCall {
             phase: self.phase,
             planHash: plan_hash,
-            planUri: self
-                .plan_uri
-                .clone()
-                .unwrap_or_else(|| self.plan.display().to_string()),
+            planUri: plan.uri.clone(),
             sites: ids,
             notBefore: self.not_before,
             expiry,
             maxConcurrent: self.max_concurrent,
-            stepCount: self.step_count,
+            stepCount: plan.steps,
         };
         let title = format!(
             "Approve a phase {} wave of {} site(s), plan {plan_hash}",
