@@ -32,14 +32,20 @@ async fn report(
     digest: B256,
 ) -> Result<B256, String> {
     let r = Rollout::new(rollout, provider(anvil, &anvil_key(anvil, agent)));
-    let call = r.reportStep(site_id(site).unwrap(), wave, step, 1, digest);
+    let call = r.reportStep(site_id(site).expect("site id"), wave, step, 1, digest);
     if let Err(e) = call.call().await {
         return Err(e
             .as_revert_data()
             .and_then(|d| sankofa_abi::revert::decode(&d))
             .unwrap_or_else(|| e.to_string()));
     }
-    let receipt = call.send().await.unwrap().get_receipt().await.unwrap();
+    let receipt = call
+        .send()
+        .await
+        .expect("send")
+        .get_receipt()
+        .await
+        .expect("receipt");
     assert!(receipt.status());
     Ok(receipt.transaction_hash)
 }

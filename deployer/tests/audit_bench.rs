@@ -22,14 +22,14 @@ const AGENTS: usize = 9;
 
 fn inventory() -> Vec<SiteSpec> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/sites.csv");
-    let mut reader = csv::Reader::from_path(&path).unwrap();
+    let mut reader = csv::Reader::from_path(&path).expect("data/sites.csv");
     let mut sites: Vec<SiteSpec> = reader
         .records()
         .map(|r| {
-            let r = r.unwrap();
-            let tier: Tier = r[1].parse().unwrap();
+            let r = r.expect("a CSV record");
+            let tier: Tier = r[1].parse().expect("tier");
             let parent = (!r[3].is_empty()).then(|| r[3].to_string());
-            SiteSpec::new(&r[0], tier, r[2].parse().unwrap(), parent.as_deref())
+            SiteSpec::new(&r[0], tier, r[2].parse().expect("phase"), parent.as_deref())
         })
         .collect();
     // Parents before children: a parent is always one tier up.

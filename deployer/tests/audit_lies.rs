@@ -26,7 +26,7 @@ fn word(v: u64) -> B256 {
 fn step_topics(site: &str, wave: u32, step: u16) -> Vec<B256> {
     vec![
         StepReported::SIGNATURE_HASH,
-        site_id(site).unwrap(),
+        site_id(site).expect("site id"),
         word(u64::from(wave)),
         word(u64::from(step)),
     ]

@@ -10,6 +10,7 @@
 //! - [`phase`] answers "were phase N's criteria met when phase N+1 was approved".
 //! - [`report`] and [`html`] present the results (tables, `--json`, a self-contained page).
 
+pub(crate) mod crosscheck;
 pub(crate) mod events;
 pub(crate) mod findings;
 pub(crate) mod html;

@@ -183,7 +183,8 @@ pub(crate) async fn scan(
     entries.sort_by_key(|e| (e.block, e.log_index));
     timings.push(("decode", t.elapsed()));
 
-    let t = Instant::now();
+    // Transactions, receipts and state are independent: fetch them side by side, on separate
+    // tasks so signature recovery and JSON decoding use every core.
     let mut want_tx: BTreeSet<B256> = BTreeSet::new();
     for e in &entries {
         let report = matches!(
@@ -198,10 +199,6 @@ pub(crate) async fn scan(
             want_tx.insert(e.tx);
         }
     }
-    let txs = fetch_txs(chain, want_tx).await?;
-    timings.push(("transactions", t.elapsed()));
-
-    let t = Instant::now();
     let all_txs: BTreeSet<B256> = entries
         .iter()
         .filter(|e| match opts.site {
@@ -210,10 +207,6 @@ pub(crate) async fn scan(
         })
         .map(|e| e.tx)
         .collect();
-    let receipts = fetch_receipts(chain, all_txs, &addresses).await?;
-    timings.push(("receipts", t.elapsed()));
-
-    let t = Instant::now();
     let registered: Vec<B256> = entries
         .iter()
         .filter_map(|e| match e.event {
@@ -222,8 +215,31 @@ pub(crate) async fn scan(
         })
         .filter(|s| opts.site.is_none_or(|only| only == *s))
         .collect();
+    let t = Instant::now();
+    let c = chain.clone();
+    let txs_task = tokio::spawn(async move {
+        let t = Instant::now();
+        (fetch_txs(&c, want_tx).await, t.elapsed())
+    });
+    let (c, a) = (chain.clone(), addresses.clone());
+    let receipts_task = tokio::spawn(async move {
+        let t = Instant::now();
+        (fetch_receipts(&c, all_txs, &a).await, t.elapsed())
+    });
+    let state_started = Instant::now();
     let state = read_state(chain, &contracts, to_block, registered).await?;
-    timings.push(("state", t.elapsed()));
+    timings.push(("state", state_started.elapsed()));
+    let (txs, took) = txs_task
+        .await
+        .context("the transaction fetch task failed")?;
+    let txs = txs?;
+    timings.push(("transactions", took));
+    let (receipts, took) = receipts_task
+        .await
+        .context("the receipt fetch task failed")?;
+    let receipts = receipts?;
+    timings.push(("receipts", took));
+    timings.push(("fetch (parallel)", t.elapsed()));
 
     Ok(Scan {
         contracts,

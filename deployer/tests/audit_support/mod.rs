@@ -311,16 +311,15 @@ async fn answer(
                 *once = true;
             }
         }
-        (Lie::ForgeSignature { tx }, "eth_getTransactionByHash") => {
+        (Lie::ForgeSignature { tx }, "eth_getTransactionByHash")
             if request["params"][0].as_str().map(str::to_lowercase) == Some(tx.to_string())
-                && response["result"].is_object()
-            {
-                // Another valid-looking r: the signature now recovers to some other key.
-                response["result"]["r"] = Value::String(
-                    "0x1b5e176d927f8e9ab405058b2d2457392da3e20f328b16288fc14ed1bb06c5ab".into(),
-                );
-                *once = true;
-            }
+                && response["result"].is_object() =>
+        {
+            // Another valid-looking r: the signature now recovers to some other key.
+            response["result"]["r"] = Value::String(
+                "0x1b5e176d927f8e9ab405058b2d2457392da3e20f328b16288fc14ed1bb06c5ab".into(),
+            );
+            *once = true;
         }
         _ => {}
     }
