@@ -152,6 +152,7 @@ impl Report {
             }
             let _ = writeln!(s);
         }
+        self.aims_md(&mut s);
         self.gas_md(&mut s);
         self.latency_md(&mut s);
         self.throughput_md(&mut s);
@@ -159,6 +160,59 @@ impl Report {
         self.tools_md(&mut s);
         s.push_str(METHOD);
         s
+    }
+
+    fn aims_md(&self, s: &mut String) {
+        let gas = |key: &str| self.gas.iter().find(|r| r.key == key).and_then(|r| r.ratio);
+        let largest = self
+            .scenarios
+            .iter()
+            .filter(|o| o.mode == Mode::WsAutomine)
+            .max_by_key(|o| o.agents);
+        let idle_rss = self
+            .scenarios
+            .iter()
+            .filter_map(|o| o.idle.as_ref().map(|u| u.rss_mib_max))
+            .reduce(f64::max);
+        let verdict = |v: Option<f64>, limit: f64| match v {
+            Some(v) if v <= limit => "met",
+            Some(_) => "**not met**",
+            None => "not measured",
+        };
+        let _ = writeln!(s, "## Aims\n");
+        let _ = writeln!(s, "| aim | measured | |\n|---|---:|---|");
+        let mut row = |aim: String, v: Option<f64>, unit: &str, limit: f64| {
+            let _ = writeln!(s, "| {aim} | {}{unit} | {} |", opt(v, 2), verdict(v, limit));
+        };
+        row(
+            "site registration (batches of 50) within 1.3x of the floor".into(),
+            gas("registerSites50_perSite_tx"),
+            "x",
+            1.3,
+        );
+        row(
+            "step report (whole tx) within 1.3x of the floor".into(),
+            gas("reportStep_middle_tx"),
+            "x",
+            1.3,
+        );
+        row(
+            format!(
+                "agent p99 within 2x of the bare subscriber ({} agents, ws-automine; the aim is \
+                 set at 325)",
+                largest.map_or(0, |o| o.agents)
+            ),
+            largest.and_then(|o| o.ratio_p99),
+            "x",
+            2.0,
+        );
+        row(
+            "idle agent RSS under 20 MiB (largest seen)".into(),
+            idle_rss,
+            " MiB",
+            20.0,
+        );
+        let _ = writeln!(s);
     }
 
     fn gas_md(&self, s: &mut String) {
@@ -349,6 +403,45 @@ proxy, which also gives the idle RPC calls per agent per block.
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aims_name_what_was_not_met_and_what_was_not_measured() {
+        let report = Report {
+            machine: Machine {
+                cores: 2,
+                cpu: "cpu".into(),
+                memory_gib: 1.0,
+                load_at_start: 0.5,
+                commit: "abc".into(),
+                date: "today".into(),
+            },
+            quick: true,
+            agent_build: "release".into(),
+            gas: vec![GasRow {
+                operation: "step report, a middle step",
+                key: "reportStep_middle_tx",
+                ours: 40_000,
+                floor: Some(30_000),
+                ratio: Some(40_000.0 / 30_000.0),
+            }],
+            scenarios: Vec::new(),
+            tools: Vec::new(),
+            failures: vec!["poll-block-1s-13: boom".into()],
+        };
+        let md = report.markdown();
+        assert!(
+            md.contains(
+                "| step report (whole tx) within 1.3x of the floor | 1.33x | **not met** |"
+            ),
+            "{md}"
+        );
+        assert!(md.contains("| 30,000 | 1.33 |"), "{md}");
+        assert!(
+            md.contains("within 1.3x of the floor | — | not measured"),
+            "{md}"
+        );
+        assert!(md.contains("- poll-block-1s-13: boom"), "{md}");
+    }
 
     #[test]
     fn thousands_separators() {
