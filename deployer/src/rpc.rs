@@ -153,15 +153,49 @@ impl Chain {
                     format!("{what}: no receipt for {hash} within {RECEIPT_TIMEOUT:?}")
                 })?;
         if !receipt.status() {
-            // Replay at the parent block to recover the revert data the receipt does not carry.
-            let block = receipt.block_number.unwrap_or_default().saturating_sub(1);
-            let reason = match self.provider.call(tx).block(block.into()).await {
-                Err(e) => self.revert_reason(&e).unwrap_or_else(|| e.to_string()),
-                Ok(_) => "reverted (out of gas or state changed)".to_string(),
-            };
+            let reason = self.why_reverted(tx, &receipt).await;
             bail!("{what}: transaction {hash} reverted: {reason}");
         }
         Ok(receipt)
+    }
+
+    /// Recovers why a mined transaction reverted (receipts carry no revert data).
+    ///
+    /// Replaying at the parent block finds most reasons. When that replay passes, the
+    /// transaction was valid when it was sent and something changed before it was mined: the
+    /// gas ran out, or the state or the clock moved on (a vote landing after the deadline, a
+    /// competing transaction first). Replaying in the block itself then names the reason.
+    async fn why_reverted(&self, tx: TransactionRequest, receipt: &TransactionReceipt) -> String {
+        let mined = receipt.block_number.unwrap_or_default();
+        let parent = mined.saturating_sub(1);
+        let replay = match self.provider.call(tx.clone()).block(parent.into()).await {
+            Err(e) => return self.revert_reason(&e).unwrap_or_else(|| e.to_string()),
+            Ok(_) => self.provider.call(tx.clone()).block(mined.into()).await,
+        };
+        let limit = match self
+            .provider
+            .get_transaction_by_hash(receipt.transaction_hash)
+            .await
+        {
+            Ok(Some(t)) => Some(alloy::consensus::Transaction::gas_limit(&t)),
+            _ => tx.gas,
+        };
+        if let Some(limit) = limit
+            && receipt.gas_used >= limit
+        {
+            return format!("out of gas (it used all of its gas limit {limit}); retry it");
+        }
+        match replay {
+            Err(e) => format!(
+                "{} (it would have passed in block {parent}, but the state or the clock changed \
+                 before it was mined in block {mined}; check the current state before retrying)",
+                self.revert_reason(&e).unwrap_or_else(|| e.to_string())
+            ),
+            Ok(_) => format!(
+                "it passes when replayed before and after block {mined}, so a transaction earlier \
+                 in that block changed the state it depended on; check the current state and retry"
+            ),
+        }
     }
 
     /// Deploys `code` (creation bytecode + encoded constructor arguments).
