@@ -182,7 +182,8 @@ impl Report {
         let _ = writeln!(s, "## Aims\n");
         let _ = writeln!(s, "| aim | measured | |\n|---|---:|---|");
         let mut row = |aim: String, v: Option<f64>, unit: &str, limit: f64| {
-            let _ = writeln!(s, "| {aim} | {}{unit} | {} |", opt(v, 2), verdict(v, limit));
+            let shown = v.map_or_else(|| "—".to_owned(), |v| format!("{v:.2}{unit}"));
+            let _ = writeln!(s, "| {aim} | {shown} | {} |", verdict(v, limit));
         };
         row(
             "site registration (batches of 50) within 1.3x of the floor".into(),
