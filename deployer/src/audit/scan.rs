@@ -348,17 +348,52 @@ async fn block_timestamps(chain: &Chain, logs: &[Log]) -> anyhow::Result<HashMap
         .await
 }
 
+/// JSON-RPC batches of this many calls (Besu's default `--rpc-http-max-batch-size` is 1024).
+const BATCH: usize = 100;
+
+/// Calls `method(hash)` for every hash in batches, several batches in flight; answers in order.
+async fn batched<R: alloy::rpc::json_rpc::RpcRecv>(
+    chain: &Chain,
+    method: &'static str,
+    hashes: &[B256],
+) -> anyhow::Result<Vec<R>> {
+    let chunks: Vec<Vec<B256>> = hashes.chunks(BATCH).map(<[B256]>::to_vec).collect();
+    let answers: Vec<Vec<R>> = futures::stream::iter(chunks)
+        .map(|chunk: Vec<B256>| async move {
+            let client = chain.provider.client();
+            let mut batch = alloy::rpc::client::BatchRequest::new(client);
+            let waiters = chunk
+                .iter()
+                .map(|h| batch.add_call::<_, R>(method, &(*h,)))
+                .collect::<Result<Vec<_>, _>>()
+                .with_context(|| format!("building a {method} batch"))?;
+            batch
+                .send()
+                .await
+                .with_context(|| format!("{method} batch"))?;
+            let mut out = Vec::with_capacity(chunk.len());
+            for (w, h) in waiters.into_iter().zip(&chunk) {
+                out.push(w.await.with_context(|| format!("{method} {h}"))?);
+            }
+            Ok::<_, anyhow::Error>(out)
+        })
+        .buffered(CONCURRENCY / 8)
+        .try_collect()
+        .await?;
+    Ok(answers.into_iter().flatten().collect())
+}
+
 async fn fetch_txs(
     chain: &Chain,
     hashes: BTreeSet<B256>,
 ) -> anyhow::Result<HashMap<B256, Option<TxCheck>>> {
-    futures::stream::iter(hashes)
-        .map(|hash| async move {
-            let tx = chain
-                .provider
-                .get_transaction_by_hash(hash)
-                .await
-                .with_context(|| format!("eth_getTransactionByHash {hash}"))?;
+    let hashes: Vec<B256> = hashes.into_iter().collect();
+    let txs: Vec<Option<alloy::rpc::types::Transaction>> =
+        batched(chain, "eth_getTransactionByHash", &hashes).await?;
+    Ok(hashes
+        .into_iter()
+        .zip(txs)
+        .map(|(hash, tx)| {
             let check = tx.map(|tx| {
                 let envelope = tx.inner.inner();
                 TxCheck {
@@ -369,11 +404,43 @@ async fn fetch_txs(
                     input: envelope.input().clone(),
                 }
             });
-            Ok::<_, anyhow::Error>((hash, check))
+            (hash, check)
         })
-        .buffer_unordered(CONCURRENCY)
-        .try_collect()
-        .await
+        .collect())
+}
+
+async fn fetch_receipts(
+    chain: &Chain,
+    hashes: BTreeSet<B256>,
+    addresses: &[Address],
+) -> anyhow::Result<HashMap<B256, Option<ReceiptLogs>>> {
+    let hashes: Vec<B256> = hashes.into_iter().collect();
+    let receipts: Vec<Option<alloy::rpc::types::TransactionReceipt>> =
+        batched(chain, "eth_getTransactionReceipt", &hashes).await?;
+    Ok(hashes
+        .into_iter()
+        .zip(receipts)
+        .map(|(hash, receipt)| {
+            let logs = receipt.map(|r| ReceiptLogs {
+                success: r.status(),
+                logs: r
+                    .inner
+                    .logs()
+                    .iter()
+                    .filter(|l| addresses.contains(&l.inner.address))
+                    .map(|l| {
+                        (
+                            l.log_index.unwrap_or_default(),
+                            l.inner.address,
+                            l.inner.data.topics().to_vec(),
+                            l.inner.data.data.clone(),
+                        )
+                    })
+                    .collect(),
+            });
+            (hash, logs)
+        })
+        .collect())
 }
 
 /// The address that signed `hash` (None for an invalid or high-s signature, which Ethereum
@@ -398,42 +465,6 @@ pub(crate) fn recover(sig: &alloy::primitives::Signature, hash: B256) -> Option<
     Some(Address::from_raw_public_key(
         &key.serialize_uncompressed()[1..],
     ))
-}
-
-async fn fetch_receipts(
-    chain: &Chain,
-    hashes: BTreeSet<B256>,
-    addresses: &[Address],
-) -> anyhow::Result<HashMap<B256, Option<ReceiptLogs>>> {
-    futures::stream::iter(hashes)
-        .map(|hash| async move {
-            let receipt = chain
-                .provider
-                .get_transaction_receipt(hash)
-                .await
-                .with_context(|| format!("eth_getTransactionReceipt {hash}"))?;
-            let logs = receipt.map(|r| ReceiptLogs {
-                success: r.status(),
-                logs: r
-                    .inner
-                    .logs()
-                    .iter()
-                    .filter(|l| addresses.contains(&l.inner.address))
-                    .map(|l| {
-                        (
-                            l.log_index.unwrap_or_default(),
-                            l.inner.address,
-                            l.inner.data.topics().to_vec(),
-                            l.inner.data.data.clone(),
-                        )
-                    })
-                    .collect(),
-            });
-            Ok::<_, anyhow::Error>((hash, logs))
-        })
-        .buffer_unordered(CONCURRENCY)
-        .try_collect()
-        .await
 }
 
 async fn read_state(

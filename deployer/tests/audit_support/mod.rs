@@ -281,8 +281,29 @@ async fn answer(
     if *once {
         return response;
     }
-    let was = *once;
-    match (lie, method.as_str()) {
+    // A batch: tamper with the member answers one by one (matched by id).
+    if let (Some(requests), Some(answers)) = (request.as_array(), response.as_array_mut()) {
+        for r in requests {
+            if let Some(a) = answers.iter_mut().find(|a| a["id"] == r["id"]) {
+                tamper(lie, r, a, &mut once);
+            }
+        }
+    } else {
+        tamper(lie, &request, &mut response, &mut once);
+    }
+    if *once {
+        lies.fetch_add(1, Ordering::SeqCst);
+    }
+    response
+}
+
+/// Applies `lie` to one answer, at most once overall.
+fn tamper(lie: &Lie, request: &Value, response: &mut Value, once: &mut bool) {
+    if *once {
+        return;
+    }
+    let method = request["method"].as_str().unwrap_or_default();
+    match (lie, method) {
         (Lie::DropLog { topics }, "eth_getLogs") => {
             if let Some(logs) = response["result"].as_array_mut()
                 && let Some(i) = logs.iter().position(|l| topics_match(l, topics))
@@ -323,8 +344,4 @@ async fn answer(
         }
         _ => {}
     }
-    if *once != was {
-        lies.fetch_add(1, Ordering::SeqCst);
-    }
-    response
 }
