@@ -105,12 +105,17 @@ impl Args {
         if let Some(dump) = &self.dump_state {
             anvil = anvil.arg("--dump-state").arg(dump.display().to_string());
         }
+        // Decided before anvil starts: with --state it may write the file soon after.
+        let loaded = self.load_state.is_some() || self.state.as_ref().is_some_and(|s| s.is_file());
         let mut instance = anvil
             .try_spawn()
             .with_context(|| format!("starting {} on 127.0.0.1:{}", bin.display(), self.port))?;
 
         if let Some(dir) = &self.keys_dir {
             write_keys(dir, instance.keys())?;
+        }
+        if loaded {
+            keep_clock_monotonic(&instance.endpoint_url()).await?;
         }
         // Asked of the node, not the builder: with --init the genesis file decides the chain id.
         let chain_id = ProviderBuilder::new()
@@ -163,6 +168,30 @@ impl Args {
         }
         Ok(())
     }
+}
+
+/// Anvil does not save the offset `evm_increaseTime` (`--advance-time`) adds to its clock, so a
+/// chain reloaded from a dump would mine blocks older than its last one: queued proposals would
+/// turn Pending again and approvals would be "not yet valid". The clock is set to continue from
+/// the last block, before the first new block is mined.
+async fn keep_clock_monotonic(url: &alloy::transports::http::reqwest::Url) -> anyhow::Result<()> {
+    let provider = ProviderBuilder::new().connect_http(url.clone());
+    let latest = provider
+        .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+        .await
+        .context("reading the reloaded chain's last block")?
+        .context("the reloaded chain has no latest block")?;
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .context("the system clock is before 1970")?
+        .as_secs();
+    if latest.header.timestamp >= wall {
+        let _: serde_json::Value = provider
+            .raw_request("evm_setTime".into(), (latest.header.timestamp + 1,))
+            .await
+            .context("evm_setTime (continuing the reloaded chain's clock)")?;
+    }
+    Ok(())
 }
 
 async fn wait_for_shutdown() -> anyhow::Result<()> {
