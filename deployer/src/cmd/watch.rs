@@ -62,8 +62,49 @@ impl Args {
         let bars = Bars::new(self.json);
         let started = Instant::now();
         let mut reported_failures = std::collections::BTreeSet::new();
+        let timeout = Duration::from_secs(self.timeout);
+        let interval = Duration::from_secs_f64(self.interval.max(0.1));
+        // Since when the chain could not be read.
+        let mut outage: Option<Instant> = None;
         loop {
-            let status = collect(&ctx).await?;
+            let status = match collect(&ctx).await {
+                Ok(status) => {
+                    if let Some(since) = outage.take() {
+                        bars.warn(format!(
+                            "  the RPC answers again (after {:.0}s)",
+                            since.elapsed().as_secs_f64()
+                        ));
+                    }
+                    status
+                }
+                // A restarted node or a dropped connection says nothing about the rollout:
+                // keep polling until the timeout, and say so once per outage.
+                Err(e) => {
+                    let error = format!("{e:#}");
+                    let since = match outage {
+                        Some(since) => since,
+                        None => {
+                            bars.warn(format!(
+                                "  ! cannot read the chain: {error}; retrying until the timeout"
+                            ));
+                            Instant::now()
+                        }
+                    };
+                    outage = Some(since);
+                    if started.elapsed() > timeout {
+                        bars.finish();
+                        bail!(
+                            "timed out after {}s waiting until {}: the chain has not answered for {:.0}s \
+                             (last error: {error}); check the node and --rpc-url",
+                            self.timeout,
+                            self.condition(),
+                            since.elapsed().as_secs_f64()
+                        );
+                    }
+                    tokio::time::sleep(interval).await;
+                    continue;
+                }
+            };
             bars.update(&status);
             for f in &status.failing {
                 if reported_failures.insert((f.site.clone(), f.status, f.wave)) {
@@ -87,7 +128,7 @@ impl Args {
                 }
                 return Ok(());
             }
-            if started.elapsed() > Duration::from_secs(self.timeout) {
+            if started.elapsed() > timeout {
                 bars.finish();
                 let unmet = status
                     .phases
@@ -107,7 +148,7 @@ impl Args {
                     }
                 );
             }
-            tokio::time::sleep(Duration::from_secs_f64(self.interval.max(0.1))).await;
+            tokio::time::sleep(interval).await;
         }
     }
 
@@ -181,6 +222,15 @@ impl Bars {
         // Through the MultiProgress so the line lands above the bars, not through them; when
         // stderr is no terminal (CI logs) indicatif draws nothing, so print it plainly.
         if self.multi.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            let _ = self.multi.println(line);
+        }
+    }
+
+    /// A line an operator must see even in JSON mode (stdout stays machine-readable).
+    fn warn(&self, line: String) {
+        if self.quiet || self.multi.is_hidden() {
             eprintln!("{line}");
         } else {
             let _ = self.multi.println(line);
