@@ -265,6 +265,13 @@ async fn a_governed_history_verifies_with_votes_signers_and_digests() {
     let human = sankofa(dir.path(), &rpc, &["audit", "site", "core-fra"]);
     assert!(human.success());
     assert!(human.stdout().contains("vote"), "{}", human.stdout());
+    println!("{}", human.stdout());
+    let human = sankofa(dir.path(), &rpc, &["audit", "phase", "1"]);
+    assert!(human.success(), "{}", human.stderr());
+    println!("{}", human.stdout());
+    let human = sankofa(dir.path(), &rpc, &["audit", "verify"]);
+    assert!(human.success(), "{}", human.stderr());
+    println!("{}", human.stdout());
 }
 
 #[tokio::test(flavor = "multi_thread")]

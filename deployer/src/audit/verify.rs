@@ -128,7 +128,33 @@ pub(super) struct SiteReplay {
 pub(crate) fn replay(scan: &Scan, allow_direct: bool) -> Audit {
     let mut audit = Audit::default();
     let gov = GovernanceIndex::build(scan);
-    let mut waves: HashMap<u32, WaveInfo> = HashMap::new();
+    // Waves first: a wave's DeploymentApproved logs may come before or after its WaveApproved
+    // log within the approving transaction.
+    let waves: HashMap<u32, WaveInfo> = scan
+        .entries
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::WaveApproved {
+                wave,
+                phase,
+                plan_hash,
+                not_before,
+                expiry,
+                step_count,
+                ..
+            } => Some((
+                *wave,
+                WaveInfo {
+                    phase: *phase,
+                    plan_hash: *plan_hash,
+                    not_before: *not_before,
+                    expiry: *expiry,
+                    step_count: *step_count,
+                },
+            )),
+            _ => None,
+        })
+        .collect();
     let mut replay: BTreeMap<B256, SiteReplay> = BTreeMap::new();
     let mut seen: BTreeSet<(B256, u64)> = BTreeSet::new();
     let mut registrations = 0u64;
@@ -279,26 +305,6 @@ pub(crate) fn replay(scan: &Scan, allow_direct: bool) -> Audit {
                 push(&mut audit.sites, *site, t);
             }
             Event::PhaseApproved { phase: p } => phase = phase.max(*p),
-            Event::WaveApproved {
-                wave,
-                phase: wave_phase,
-                plan_hash,
-                not_before,
-                expiry,
-                step_count,
-                ..
-            } => {
-                waves.insert(
-                    *wave,
-                    WaveInfo {
-                        phase: *wave_phase,
-                        plan_hash: *plan_hash,
-                        not_before: *not_before,
-                        expiry: *expiry,
-                        step_count: *step_count,
-                    },
-                );
-            }
             Event::DeploymentApproved {
                 site,
                 wave,
