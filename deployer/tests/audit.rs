@@ -386,6 +386,27 @@ async fn direct_governance_rotation_and_revocation() {
     assert!(allowed.success(), "{}", allowed.stdout());
     assert_eq!(allowed.json()["reportsChecked"], 5);
 
+    // The inventory check: testkit registers recordHash = keccak256(name), i.e. a CSV whose line
+    // is just the name. An edited line no longer matches what was registered.
+    let inventory = dir.path().join("inventory.csv");
+    let inv = inventory.display().to_string();
+    std::fs::write(&inventory, "site\ncore-fra\r\ncore-sin\n").unwrap();
+    let args = [
+        "audit",
+        "verify",
+        "--json",
+        "--allow-direct-governance",
+        "--inventory",
+        &inv,
+    ];
+    let clean = sankofa(dir.path(), &rpc, &args);
+    assert!(clean.success(), "{}", clean.stdout());
+    std::fs::write(&inventory, "site\ncore-fra\ncore-sin,edited\n").unwrap();
+    let edited = sankofa(dir.path(), &rpc, &args);
+    assert!(!edited.success());
+    assert_eq!(edited.kinds(), ["record-mismatch"]);
+    assert_eq!(edited.json()["findings"][0]["site"], "core-sin");
+
     // The timeline checks each report against the key bound at its block, not today's key.
     let site = sankofa(
         dir.path(),

@@ -42,6 +42,8 @@ pub(crate) enum Kind {
     DirectGovernance,
     /// A timelock execution whose proposal (creation, votes, queueing) cannot be found.
     ApprovalUnlinked,
+    /// A site's inventory line does not hash to the record hash it was registered with.
+    RecordMismatch,
 }
 
 impl Kind {
@@ -65,6 +67,7 @@ impl Kind {
             Self::StatusMismatch => "status-mismatch",
             Self::DirectGovernance => "direct-governance",
             Self::ApprovalUnlinked => "approval-unlinked",
+            Self::RecordMismatch => "record-mismatch",
         }
     }
 }

@@ -8,12 +8,14 @@
 //!   a log shows up as a finding rather than as a clean report.
 //! - [`provenance`] links governed events to their proposal, votes, queue and execute txs.
 //! - [`phase`] answers "were phase N's criteria met when phase N+1 was approved".
+//! - [`inventory`] checks registered record hashes against the operator's inventory CSV.
 //! - [`report`] and [`html`] present the results (tables, `--json`, a self-contained page).
 
 pub(crate) mod crosscheck;
 pub(crate) mod events;
 pub(crate) mod findings;
 pub(crate) mod html;
+pub(crate) mod inventory;
 pub(crate) mod phase;
 pub(crate) mod provenance;
 pub(crate) mod report;

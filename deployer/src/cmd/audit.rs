@@ -40,9 +40,13 @@ enum Command {
         /// Also write a self-contained HTML report (map, statuses, phases, timelines).
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
-        /// The inventory CSV with lat/lon for the HTML map (default: data/sites.csv if present).
+        /// The inventory CSV with lat/lon for the HTML map (default: --inventory, else
+        /// data/sites.csv if present).
         #[arg(long, value_name = "FILE")]
         sites: Option<PathBuf>,
+        /// Check every registered site's record hash against its line in this inventory CSV.
+        #[arg(long, value_name = "FILE")]
+        inventory: Option<PathBuf>,
     },
     /// One site's timeline: registration, keys, approvals with votes, reports with signers.
     Site {
@@ -108,7 +112,8 @@ impl Args {
                 common,
                 html,
                 sites,
-            } => run_verify(common, html, sites).await,
+                inventory,
+            } => run_verify(common, html, sites, inventory).await,
             Command::Site { site, common } => run_site(common, &site).await,
             Command::Phase { phase, common } => run_phase(common, phase).await,
             Command::Artifact {
@@ -144,8 +149,14 @@ async fn run_verify(
     common: Common,
     html_out: Option<PathBuf>,
     sites_csv: Option<PathBuf>,
+    inventory: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
+    // Read the inventory before touching the chain: a bad path is the more useful error.
+    let records = match &inventory {
+        Some(p) => Some(crate::audit::inventory::record_hashes(p)?),
+        None => None,
+    };
     let ctx = Ctx::open(&common.chain, None).await?;
     let contracts = contracts(&ctx)?;
     let opts = ScanOptions {
@@ -160,7 +171,11 @@ async fn run_verify(
     )
     .await?;
     let t = Instant::now();
-    let audit = verify::replay(&scan, common.allow_direct_governance);
+    let mut audit = verify::replay(&scan, common.allow_direct_governance);
+    if let (Some(path), Some(records)) = (&inventory, &records) {
+        let found = crate::audit::inventory::check(path, records, &audit.sites);
+        audit.findings.extend(found);
+    }
     let verify_time = t.elapsed();
 
     let mut phases = Vec::new();
@@ -239,7 +254,7 @@ async fn run_verify(
         timings_ms,
     };
     if let Some(path) = &html_out {
-        let csv = sites_csv.or_else(|| {
+        let csv = sites_csv.or(inventory).or_else(|| {
             let default = PathBuf::from("data/sites.csv");
             default.exists().then_some(default)
         });
