@@ -340,6 +340,27 @@ async fn direct_governance_rotation_and_revocation() {
         .await
         .unwrap_err();
     assert!(refused.contains("RolloutNotSiteAgent"), "{refused}");
+    // The guardian cancels core-sin's open deployment; governance rolls core-fra back, and its
+    // agent undoes steps 3..0 (strictly descending) until the site is RolledBack.
+    let rollout = system.rollout();
+    let cancel = rollout.cancelDeployments(vec![site_id("core-sin").unwrap()], 0);
+    let receipt = cancel.send().await.unwrap().get_receipt().await.unwrap();
+    assert!(receipt.status());
+    let order = rollout.orderRollback(vec![site_id("core-fra").unwrap()], 1);
+    let receipt = order.send().await.unwrap().get_receipt().await.unwrap();
+    assert!(receipt.status());
+    let agent = Rollout::new(r, provider(&anvil, &anvil_key(&anvil, 2)));
+    for step in (0..4u16).rev() {
+        let receipt = agent
+            .reportRollbackStep(site_id("core-fra").unwrap(), wave, step, 1, d)
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+        assert!(receipt.status(), "rollback step {step}");
+    }
 
     let dir = tempfile::tempdir().unwrap();
     write_deployment(
@@ -384,7 +405,11 @@ async fn direct_governance_rotation_and_revocation() {
         &["audit", "verify", "--json", "--allow-direct-governance"],
     );
     assert!(allowed.success(), "{}", allowed.stdout());
-    assert_eq!(allowed.json()["reportsChecked"], 5);
+    assert_eq!(allowed.json()["reportsChecked"], 9);
+    assert_eq!(
+        allowed.json()["sitesByStatus"]["core"],
+        serde_json::json!({"degraded": 1, "rolled-back": 1})
+    );
 
     // The inventory check: testkit registers recordHash = keccak256(name), i.e. a CSV whose line
     // is just the name. An edited line no longer matches what was registered.
@@ -434,6 +459,15 @@ async fn direct_governance_rotation_and_revocation() {
     let (a, b) = (lc(a), lc(b));
     assert_eq!(signers, [&a, &a, &b, &b]);
     assert!(steps.iter().all(|t| t["verified"] == true));
+    let undone: Vec<u64> = s["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["kind"] == "rollback-step" && t["verified"] == true)
+        .map(|t| t["step"].as_u64().unwrap())
+        .collect();
+    assert_eq!(undone, [3, 2, 1, 0]);
+    assert_eq!(s["status"], 6, "rolled back");
     assert!(
         s["timeline"]
             .as_array()
