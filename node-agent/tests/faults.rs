@@ -7,6 +7,7 @@ mod common;
 use std::time::Duration;
 
 use alloy::primitives::keccak256;
+use alloy::providers::Provider;
 use common::*;
 use rand::Rng;
 use sankofa_chain::testing::TcpProxy;
@@ -505,4 +506,55 @@ rollback = { shell = "echo undo >> {{root}}/runs/undo-s2" }
     assert_eq!(runs(&sandbox, "undo-s0"), 1);
     assert_eq!(runs(&sandbox, "s2"), 0);
     assert_eq!(runs(&sandbox, "undo-s2"), 0);
+}
+
+#[tokio::test]
+async fn an_approval_reorged_away_before_its_confirmations_is_never_acted_on() {
+    let mut net = Net::start(&["edge-a"]).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = counting_plan(tmp.path(), 1, None);
+    let mut agent = Agent::new(
+        &tmp.path().join("a"),
+        &net,
+        AgentOpts {
+            extra: "",
+            ..opts(&net, "edge-a", "poll")
+        },
+    );
+    let text = std::fs::read_to_string(&agent.config)
+        .unwrap()
+        .replace("[events]\n", "[events]\nconfirmations = 2\n");
+    std::fs::write(&agent.config, text).unwrap();
+    agent.start();
+    wait_ready(&agent).await;
+    net.approve(&plan, &["edge-a"], net.open_window().await)
+        .await;
+    let replaced = net.gov.get_block_number().await.unwrap();
+    net.reorg(1).await;
+    net.fresh_gov();
+    net.mine(3).await;
+    eventually("cursor past the replaced block", LIMIT, || async {
+        (agent.try_status()?["cursor"]["number"].as_u64()? >= replaced).then_some(())
+    })
+    .await;
+    assert_eq!(
+        agent.status_json()["events_handled"],
+        0,
+        "the approval was never final"
+    );
+    assert_eq!(runs(&agent.sandbox(), "s0"), 0);
+    // A real approval, once confirmed, runs.
+    net.approve(&plan, &["edge-a"], net.open_window().await)
+        .await;
+    net.mine(2).await;
+    eventually("site operational", LIMIT, || async {
+        if net.status("edge-a").await != OPERATIONAL {
+            // The agent's own report needs confirmations of its own to be seen; keep mining.
+            net.mine(1).await;
+            return None;
+        }
+        Some(())
+    })
+    .await;
+    assert_eq!(runs(&agent.sandbox(), "s0"), 1);
 }

@@ -286,6 +286,34 @@ impl Net {
             .collect()
     }
 
+    /// A new governance provider (its nonce cache would hold a nonce a reorg took back).
+    pub fn fresh_gov(&mut self) {
+        let signer = PrivateKeySigner::from(self.anvil.keys()[0].clone());
+        self.gov = ProviderBuilder::new()
+            .wallet(EthereumWallet::from(signer))
+            .connect_http(self.anvil.endpoint_url())
+            .erased();
+    }
+
+    /// `anvil_reorg`: replaces the last `depth` blocks with empty ones.
+    pub async fn reorg(&self, depth: u64) {
+        let _: serde_json::Value = self
+            .gov
+            .raw_request(
+                "anvil_reorg".into(),
+                serde_json::json!({ "depth": depth, "tx_block_pairs": [] }),
+            )
+            .await
+            .unwrap();
+    }
+
+    /// Mines `n` empty blocks.
+    pub async fn mine(&self, n: u64) {
+        for _ in 0..n {
+            let _: serde_json::Value = self.gov.raw_request("evm_mine".into(), ()).await.unwrap();
+        }
+    }
+
     /// Advances chain time by `secs` and mines a block.
     pub async fn warp(&self, secs: u64) {
         let _: serde_json::Value = self
