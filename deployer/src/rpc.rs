@@ -76,13 +76,48 @@ impl Chain {
                  wrong --rpc-url or --chain-id"
             );
         }
-        Ok(Self {
+        let chain = Self {
             provider,
             chain_id,
             from,
             errors,
             url: url.to_string(),
-        })
+        };
+        chain.settle_pending().await?;
+        Ok(chain)
+    }
+
+    /// Waits until the signer has no transaction in the pool. A killed run (or another process
+    /// with the same key) may have left some: read the state before they are mined, and
+    /// work they already do is sent again and reverts ("duplicate site", "already voted").
+    pub(crate) async fn settle_pending(&self) -> anyhow::Result<()> {
+        let Some(from) = self.from else {
+            return Ok(());
+        };
+        let started = std::time::Instant::now();
+        let mut told = false;
+        loop {
+            let mined = self.provider.get_transaction_count(from).latest().await?;
+            let sent = self.provider.get_transaction_count(from).pending().await?;
+            if sent <= mined {
+                return Ok(());
+            }
+            let waiting = sent - mined;
+            if started.elapsed() > RECEIPT_TIMEOUT {
+                bail!(
+                    "{waiting} transaction(s) from {from} are still pending after {RECEIPT_TIMEOUT:?} \
+                     (sent by an earlier run or another process with this key); wait for them to be \
+                     mined, or replace them, before running this again"
+                );
+            }
+            if !told {
+                eprintln!(
+                    "waiting for {waiting} pending transaction(s) from {from} (an earlier run's?) to be mined"
+                );
+                told = true;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
     }
 
     /// Another connection to the same endpoint that signs as `signer`.

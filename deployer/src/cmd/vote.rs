@@ -112,6 +112,9 @@ impl Args {
         let mut pending = Vec::new();
         for key in keys {
             let voter = key.address;
+            // Settled first: a vote an earlier run left in the pool must count as cast.
+            let signer_chain = chain.with_signer(key)?;
+            signer_chain.settle_pending().await?;
             if g.hasVoted(id, voter)
                 .call()
                 .await
@@ -125,7 +128,6 @@ impl Args {
                 continue;
             }
             // Each voter has its own account and nonce: send all, then wait once.
-            let signer_chain = chain.with_signer(key)?;
             let tx = IGovernor::new(governor, &signer_chain.provider)
                 .castVote(id, support)
                 .into_transaction_request();
