@@ -118,6 +118,25 @@ async fn every_lie_of_the_node_is_a_finding() {
     assert!(v["pages"].as_u64().unwrap() > 1);
     assert_eq!(v["reportsChecked"], 9);
     assert!(honest.lies() > 0, "the cap was exercised");
+    // Without blockTimestamp in the logs the times come from the blocks: same answer as anvil's.
+    let direct = audit(&anvil.endpoint());
+    assert!(direct.success());
+    let site = |url: &str| {
+        sankofa(
+            dir.path(),
+            url,
+            &[
+                "audit",
+                "site",
+                "core-fra",
+                "--json",
+                "--allow-direct-governance",
+            ],
+        )
+        .json()["timeline"]
+            .clone()
+    };
+    assert_eq!(site(&honest.url), site(&anvil.endpoint()));
 
     let cases: Vec<(&str, Lie, Vec<&str>)> = vec![
         (

@@ -328,43 +328,46 @@ pub(crate) fn check_coverage(pages: &[(u64, u64)], from: u64, to: u64) -> Result
 
 /// Timestamps for the blocks whose logs came without `blockTimestamp` (older nodes, Besu).
 async fn block_timestamps(chain: &Chain, logs: &[Log]) -> anyhow::Result<HashMap<u64, u64>> {
-    let missing: BTreeSet<u64> = logs
+    let missing: Vec<u64> = logs
         .iter()
         .filter(|l| l.block_timestamp.is_none())
         .filter_map(|l| l.block_number)
+        .collect::<BTreeSet<u64>>()
+        .into_iter()
         .collect();
-    futures::stream::iter(missing)
-        .map(|n| async move {
-            let block = chain
-                .provider
-                .get_block_by_number(n.into())
-                .await
-                .with_context(|| format!("eth_getBlockByNumber {n}"))?
-                .with_context(|| format!("the node has no block {n}"))?;
-            Ok::<_, anyhow::Error>((n, block.header.timestamp))
+    let params: Vec<(alloy::primitives::U64, bool)> = missing
+        .iter()
+        .map(|n| (alloy::primitives::U64::from(*n), false))
+        .collect();
+    let blocks: Vec<Option<alloy::rpc::types::Block>> =
+        batched(chain, "eth_getBlockByNumber", &params).await?;
+    missing
+        .into_iter()
+        .zip(blocks)
+        .map(|(n, b)| {
+            let b = b.with_context(|| format!("the node has no block {n}"))?;
+            Ok((n, b.header.timestamp))
         })
-        .buffer_unordered(CONCURRENCY)
-        .try_collect()
-        .await
+        .collect()
 }
 
 /// JSON-RPC batches of this many calls (Besu's default `--rpc-http-max-batch-size` is 1024).
 const BATCH: usize = 100;
 
-/// Calls `method(hash)` for every hash in batches, several batches in flight; answers in order.
-async fn batched<R: alloy::rpc::json_rpc::RpcRecv>(
-    chain: &Chain,
-    method: &'static str,
-    hashes: &[B256],
-) -> anyhow::Result<Vec<R>> {
-    let chunks: Vec<Vec<B256>> = hashes.chunks(BATCH).map(<[B256]>::to_vec).collect();
+/// Calls `method(p)` for every `p` in batches, several batches in flight; answers in order.
+async fn batched<P, R>(chain: &Chain, method: &'static str, params: &[P]) -> anyhow::Result<Vec<R>>
+where
+    P: alloy::rpc::json_rpc::RpcSend + Clone + std::fmt::Debug,
+    R: alloy::rpc::json_rpc::RpcRecv,
+{
+    let chunks: Vec<Vec<P>> = params.chunks(BATCH).map(<[P]>::to_vec).collect();
     let answers: Vec<Vec<R>> = futures::stream::iter(chunks)
-        .map(|chunk: Vec<B256>| async move {
+        .map(|chunk: Vec<P>| async move {
             let client = chain.provider.client();
             let mut batch = alloy::rpc::client::BatchRequest::new(client);
             let waiters = chunk
                 .iter()
-                .map(|h| batch.add_call::<_, R>(method, &(*h,)))
+                .map(|p| batch.add_call::<_, R>(method, p))
                 .collect::<Result<Vec<_>, _>>()
                 .with_context(|| format!("building a {method} batch"))?;
             batch
@@ -373,7 +376,7 @@ async fn batched<R: alloy::rpc::json_rpc::RpcRecv>(
                 .with_context(|| format!("{method} batch"))?;
             let mut out = Vec::with_capacity(chunk.len());
             for (w, h) in waiters.into_iter().zip(&chunk) {
-                out.push(w.await.with_context(|| format!("{method} {h}"))?);
+                out.push(w.await.with_context(|| format!("{method} {h:?}"))?);
             }
             Ok::<_, anyhow::Error>(out)
         })
@@ -388,8 +391,9 @@ async fn fetch_txs(
     hashes: BTreeSet<B256>,
 ) -> anyhow::Result<HashMap<B256, Option<TxCheck>>> {
     let hashes: Vec<B256> = hashes.into_iter().collect();
+    let params: Vec<(B256,)> = hashes.iter().map(|h| (*h,)).collect();
     let txs: Vec<Option<alloy::rpc::types::Transaction>> =
-        batched(chain, "eth_getTransactionByHash", &hashes).await?;
+        batched(chain, "eth_getTransactionByHash", &params).await?;
     Ok(hashes
         .into_iter()
         .zip(txs)
@@ -415,8 +419,9 @@ async fn fetch_receipts(
     addresses: &[Address],
 ) -> anyhow::Result<HashMap<B256, Option<ReceiptLogs>>> {
     let hashes: Vec<B256> = hashes.into_iter().collect();
+    let params: Vec<(B256,)> = hashes.iter().map(|h| (*h,)).collect();
     let receipts: Vec<Option<alloy::rpc::types::TransactionReceipt>> =
-        batched(chain, "eth_getTransactionReceipt", &hashes).await?;
+        batched(chain, "eth_getTransactionReceipt", &params).await?;
     Ok(hashes
         .into_iter()
         .zip(receipts)

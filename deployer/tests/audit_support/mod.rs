@@ -141,7 +141,8 @@ pub fn cast() -> PathBuf {
 /// How the lying node lies.
 #[derive(Clone, Debug)]
 pub enum Lie {
-    /// Tell the truth (but refuse eth_getLogs ranges wider than `max_range` with Besu's -32005).
+    /// Tell the truth the way Besu does: refuse eth_getLogs ranges wider than `max_range` with
+    /// -32005, and leave `blockTimestamp` out of logs.
     Honest { max_range: u64 },
     /// Leave out of eth_getLogs the log whose topics[0] and topics[1..] match.
     DropLog { topics: Vec<B256> },
@@ -277,6 +278,16 @@ async fn answer(
         .json()
         .await
         .expect("upstream json");
+    if let (Lie::Honest { .. }, "eth_getLogs") = (lie, method.as_str())
+        && let Some(logs) = response["result"].as_array_mut()
+    {
+        // Like Besu: logs without `blockTimestamp` (the auditor then reads the blocks).
+        for l in logs {
+            if let Some(o) = l.as_object_mut() {
+                o.remove("blockTimestamp");
+            }
+        }
+    }
     let mut once = done.lock().expect("lock");
     if *once {
         return response;
