@@ -95,8 +95,15 @@ impl Deployment {
             ),
             Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
         };
-        serde_json::from_slice(&bytes)
-            .with_context(|| format!("{} is not a sankofa deployment file", path.display()))
+        // `save` writes atomically, so a damaged file was edited or copied by hand: say where
+        // it breaks and how to recover, rather than deploying over it.
+        serde_json::from_slice(&bytes).map_err(|e| {
+            anyhow::anyhow!(
+                "{} is not a sankofa deployment file ({e}); pass the right --deployment, or restore \
+                 the file from a copy (the contracts stay on chain; `sankofa deploy` re-verifies them)",
+                path.display()
+            )
+        })
     }
 
     /// Writes atomically (temp file + rename), so a crash never leaves half a file.
@@ -211,5 +218,37 @@ impl Ctx {
         deployment.check(&chain, &settings.deployment)?;
         deployment.check_code(&chain, &settings.deployment).await?;
         Ok(Self { chain, deployment })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regress_corrupt_deployment_file_names_the_file_the_position_and_the_fix() {
+        let dir = tempfile::tempdir().expect("tmp");
+        for (name, text) in [
+            (
+                "truncated.json",
+                "{\n  \"network\": \"devnet\",\n  \"chainId\": 313",
+            ),
+            ("empty.json", ""),
+            ("other.json", "{\"foo\": 1}"),
+        ] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).expect("write");
+            let msg = format!("{:#}", Deployment::load(&path).expect_err(name));
+            assert!(
+                msg.contains(name) && msg.contains("line") && msg.contains("--deployment"),
+                "{msg}"
+            );
+        }
+        let missing = dir.path().join("missing.json");
+        let msg = format!("{:#}", Deployment::load(&missing).expect_err("missing"));
+        assert!(
+            msg.contains("does not exist") && msg.contains("sankofa deploy"),
+            "{msg}"
+        );
     }
 }
