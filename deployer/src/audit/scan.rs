@@ -535,33 +535,8 @@ async fn read_state(
         .buffer_unordered(CONCURRENCY)
         .try_collect()
         .await?;
-    let sites = futures::stream::iter(sites)
-        .map(|id| {
-            let (reg, rollout) = (&reg, &rollout);
-            async move {
-                let s = reg.site(id).block(at).call().await.map_err(e("site"))?;
-                let d = rollout
-                    .deployment(id)
-                    .block(at)
-                    .call()
-                    .await
-                    .map_err(e("deployment"))?;
-                Ok::<_, anyhow::Error>((
-                    id,
-                    SiteState {
-                        tier: s.tier,
-                        phase: s.phase,
-                        status: s.status,
-                        agent: s.agent,
-                        wave: d.waveId,
-                        next_step: d.nextStep,
-                    },
-                ))
-            }
-        })
-        .buffer_unordered(CONCURRENCY)
-        .try_collect()
-        .await?;
+    // Two eth_calls per site, in JSON-RPC batches (hundreds of sites).
+    let sites = site_states(chain, contracts, at, sites).await?;
     let validator_count = match contracts.validators {
         Some(v) => Some(
             sankofa_abi::ValidatorSet::new(v, p)
@@ -583,6 +558,50 @@ async fn read_state(
         current_phase,
         validator_count,
     })
+}
+
+/// `site(id)` and `deployment(id)` of every site at `at`, as raw batched eth_calls.
+async fn site_states(
+    chain: &Chain,
+    contracts: &Contracts,
+    at: BlockId,
+    sites: Vec<B256>,
+) -> anyhow::Result<BTreeMap<B256, SiteState>> {
+    use alloy::{rpc::types::TransactionRequest, sol_types::SolCall};
+    use sankofa_abi::{rollout::Rollout::deploymentCall, site_registry::SiteRegistry::siteCall};
+    let call =
+        |to: Address, data: Vec<u8>| (TransactionRequest::default().to(to).input(data.into()), at);
+    let mut params = Vec::with_capacity(sites.len() * 2);
+    for id in &sites {
+        params.push(call(contracts.registry, siteCall { id: *id }.abi_encode()));
+        params.push(call(
+            contracts.rollout,
+            deploymentCall { site: *id }.abi_encode(),
+        ));
+    }
+    let answers: Vec<Bytes> = batched(chain, "eth_call", &params).await?;
+    let mut out = BTreeMap::new();
+    for (id, pair) in sites.into_iter().zip(answers.chunks(2)) {
+        let [site, deployment] = pair else {
+            bail!("the node answered an odd number of eth_calls");
+        };
+        let s =
+            siteCall::abi_decode_returns(site).with_context(|| format!("decoding site({id})"))?;
+        let d = deploymentCall::abi_decode_returns(deployment)
+            .with_context(|| format!("decoding deployment({id})"))?;
+        out.insert(
+            id,
+            SiteState {
+                tier: s.tier,
+                phase: s.phase,
+                status: s.status,
+                agent: s.agent,
+                wave: d.waveId,
+                next_step: d.nextStep,
+            },
+        );
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
