@@ -31,7 +31,15 @@ async fn phase_one_rolls_out_fails_over_rolls_back_and_gates_phase_two() {
     binary("sankofa-agent");
     let run = tempfile::tempdir().expect("temp dir");
     let out = Command::new(repo_root().join("scripts/demo"))
-        .args(["--small", "--debug", "--no-build", "--keep-chain", "--fail-site", "regional-mad", "--run-dir"])
+        .args([
+            "--small",
+            "--debug",
+            "--no-build",
+            "--keep-chain",
+            "--fail-site",
+            "regional-mad",
+            "--run-dir",
+        ])
         .arg(run.path())
         .output()
         .expect("run scripts/demo");
@@ -51,52 +59,94 @@ async fn phase_one_rolls_out_fails_over_rolls_back_and_gates_phase_two() {
     let devnet: serde_json::Value =
         serde_json::from_slice(&std::fs::read(run.path().join("devnet.json")).unwrap()).unwrap();
     let deployment: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(run.path().join("deployment.json")).unwrap()).unwrap();
-    let provider = ProviderBuilder::new().connect_http(devnet["http"].as_str().unwrap().parse().unwrap());
-    let address = |name: &str| deployment["contracts"][name]["address"].as_str().unwrap().parse().unwrap();
+        serde_json::from_slice(&std::fs::read(run.path().join("deployment.json")).unwrap())
+            .unwrap();
+    let provider =
+        ProviderBuilder::new().connect_http(devnet["http"].as_str().unwrap().parse().unwrap());
+    let address = |name: &str| {
+        deployment["contracts"][name]["address"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
     let registry = SiteRegistry::new(address("SiteRegistry"), &provider);
     let rollout = Rollout::new(address("Rollout"), &provider);
 
     let count = |tier: Tier, status: SiteStatus| {
         let registry = &registry;
-        async move { registry.count(tier.into(), status.into()).call().await.unwrap() }
+        async move {
+            registry
+                .count(tier.into(), status.into())
+                .call()
+                .await
+                .unwrap()
+        }
     };
     assert_eq!(count(Tier::Core, SiteStatus::Operational).await, 3);
     assert_eq!(count(Tier::Regional, SiteStatus::Operational).await, 10);
-    for status in [SiteStatus::Approved, SiteStatus::Deploying, SiteStatus::Degraded, SiteStatus::RolledBack] {
-        assert_eq!(count(Tier::Regional, status).await, 0, "regional sites left {status}");
+    for status in [
+        SiteStatus::Approved,
+        SiteStatus::Deploying,
+        SiteStatus::Degraded,
+        SiteStatus::RolledBack,
+    ] {
+        assert_eq!(
+            count(Tier::Regional, status).await,
+            0,
+            "regional sites left {status}"
+        );
     }
-    assert_eq!(rollout.currentPhase().call().await.unwrap(), 2, "phase 2 approved once phase 1 held");
+    assert_eq!(
+        rollout.currentPhase().call().await.unwrap(),
+        2,
+        "phase 2 approved once phase 1 held"
+    );
     assert!(rollout.criteriaMet(1).call().await.unwrap());
 
     // The failed site: Degraded, then RolledBack by its agent, then Operational in a new wave.
     let from = deployment["deploymentBlock"].as_u64().unwrap();
     let logs = provider
-        .get_logs(&Filter::new().address(*registry.address()).from_block(from).event_signature(
-            SiteRegistry::SiteStatusChanged::SIGNATURE_HASH,
-        ))
+        .get_logs(
+            &Filter::new()
+                .address(*registry.address())
+                .from_block(from)
+                .event_signature(SiteRegistry::SiteStatusChanged::SIGNATURE_HASH),
+        )
         .await
         .unwrap();
     let mad = site_id("regional-mad").unwrap();
     let history: Vec<u8> = logs
         .iter()
         .filter(|l| l.topics().get(1) == Some(&mad))
-        .map(|l| SiteRegistry::SiteStatusChanged::decode_log_data(l.data()).unwrap().to)
+        .map(|l| {
+            SiteRegistry::SiteStatusChanged::decode_log_data(l.data())
+                .unwrap()
+                .to
+        })
         .collect();
-    let [degraded, rolled_back, operational] =
-        [SiteStatus::Degraded, SiteStatus::RolledBack, SiteStatus::Operational].map(u8::from);
+    let [degraded, rolled_back, operational] = [
+        SiteStatus::Degraded,
+        SiteStatus::RolledBack,
+        SiteStatus::Operational,
+    ]
+    .map(u8::from);
     let pos = |s: u8| history.iter().position(|&h| h == s);
     assert!(
-        pos(degraded) < pos(rolled_back) && pos(rolled_back) < history.iter().rposition(|&h| h == operational),
+        pos(degraded) < pos(rolled_back)
+            && pos(rolled_back) < history.iter().rposition(|&h| h == operational),
         "regional-mad's status history {history:?} is not degraded -> rolled back -> operational"
     );
     assert!(pos(degraded).is_some());
 
     // Every site's forward reports under its current wave form the complete sequence 0..stepCount.
     let reports = provider
-        .get_logs(&Filter::new().address(*rollout.address()).from_block(from).event_signature(
-            Rollout::StepReported::SIGNATURE_HASH,
-        ))
+        .get_logs(
+            &Filter::new()
+                .address(*rollout.address())
+                .from_block(from)
+                .event_signature(Rollout::StepReported::SIGNATURE_HASH),
+        )
         .await
         .unwrap();
     let sites: std::collections::BTreeSet<B256> = reports.iter().map(|l| l.topics()[1]).collect();
@@ -106,11 +156,19 @@ async fn phase_one_rolls_out_fails_over_rolls_back_and_gates_phase_two() {
         let wave = rollout.wave(d.waveId).call().await.unwrap();
         let mut steps: Vec<u16> = reports
             .iter()
-            .filter(|l| l.topics()[1] == site && l.topics()[2] == B256::from(alloy::primitives::U256::from(d.waveId)))
+            .filter(|l| {
+                l.topics()[1] == site
+                    && l.topics()[2] == B256::from(alloy::primitives::U256::from(d.waveId))
+            })
             .map(|l| alloy::primitives::U256::from_be_bytes(l.topics()[3].0).to::<u16>())
             .collect();
         steps.sort_unstable();
-        assert_eq!(steps, (0..wave.stepCount).collect::<Vec<_>>(), "steps of {}", site_name(site));
+        assert_eq!(
+            steps,
+            (0..wave.stepCount).collect::<Vec<_>>(),
+            "steps of {}",
+            site_name(site)
+        );
     }
 
     // The auditor, from the chain alone, finds nothing wrong (exit code and JSON, not text).
@@ -120,7 +178,15 @@ async fn phase_one_rolls_out_fails_over_rolls_back_and_gates_phase_two() {
         .env("SANKOFA_DEPLOYMENT", run.path().join("deployment.json"))
         .output()
         .expect("run sankofa audit verify");
-    assert!(audit.status.success(), "audit verify failed: {}", String::from_utf8_lossy(&audit.stderr));
+    assert!(
+        audit.status.success(),
+        "audit verify failed: {}",
+        String::from_utf8_lossy(&audit.stderr)
+    );
     let verdict: serde_json::Value = serde_json::from_slice(&audit.stdout).expect("audit JSON");
-    assert_eq!(verdict["findings"].as_array().map(Vec::len), Some(0), "{verdict}");
+    assert_eq!(
+        verdict["findings"].as_array().map(Vec::len),
+        Some(0),
+        "{verdict}"
+    );
 }
