@@ -490,19 +490,25 @@ async fn read_state(
         .await
         .map_err(e("siteCount"))?
         .saturating_to();
-    let mut counts = BTreeMap::new();
-    for tier in 1..=3u8 {
-        for status in 1..=7u8 {
-            let n: u64 = reg
-                .count(tier, status)
-                .block(at)
-                .call()
-                .await
-                .map_err(e("count"))?
-                .saturating_to();
-            counts.insert((tier, status), n);
-        }
-    }
+    let keys: Vec<(u8, u8)> = (1..=3u8)
+        .flat_map(|t| (1..=7u8).map(move |s| (t, s)))
+        .collect();
+    let counts: BTreeMap<(u8, u8), u64> =
+        futures::future::try_join_all(keys.iter().map(|&(tier, status)| {
+            let reg = &reg;
+            async move {
+                let n = reg
+                    .count(tier, status)
+                    .block(at)
+                    .call()
+                    .await
+                    .map_err(e("count"))?;
+                Ok::<_, anyhow::Error>(((tier, status), n.saturating_to::<u64>()))
+            }
+        }))
+        .await?
+        .into_iter()
+        .collect();
     let wave_count = rollout
         .waveCount()
         .block(at)
