@@ -314,7 +314,7 @@ pub(crate) async fn run(
         .context("approveWave")?;
     let sent = SystemTime::now();
     let tx = *pending.tx_hash();
-    let block = receipt_block(&provider, tx).await?;
+    let block = receipt_block(&provider, tx).await.context("approveWave")?;
     let announced = heads.announced(block, Duration::from_secs(10)).await?;
     // On automine the node mines inside eth_sendRawTransaction and may push the block's
     // notifications before the call's response reaches us: the earlier of the two is "mined".
@@ -452,11 +452,9 @@ async fn bind_and_fund(
             .context("anvil_setBalance")?;
     }
     for (site, tx) in sent {
-        let receipt = provider
-            .get_transaction_receipt(tx)
-            .await?
-            .with_context(|| format!("bindAgentKey {site}: no receipt (automine is on)"))?;
-        ensure!(receipt.status(), "bindAgentKey {site} reverted ({tx})");
+        receipt_block(provider, tx)
+            .await
+            .with_context(|| format!("bindAgentKey {site}"))?;
     }
     Ok(())
 }
@@ -514,16 +512,17 @@ async fn block_gas_limit(provider: &DynProvider) -> anyhow::Result<u64> {
     Ok(block.header.gas_limit)
 }
 
-/// Waits for `tx`'s receipt (at most 30 s), fails if it reverted; returns its block.
+/// Waits for `tx`'s receipt (at most 30 s), fails if it reverted; returns its block. Even on
+/// automine the call can return before the block is stored, so this polls.
 async fn receipt_block(provider: &DynProvider, tx: B256) -> anyhow::Result<u64> {
     let start = Instant::now();
     loop {
         if let Some(r) = provider.get_transaction_receipt(tx).await? {
-            ensure!(r.status(), "approveWave reverted ({tx})");
+            ensure!(r.status(), "transaction {tx} reverted");
             return r.block_number.context("receipt without a block number");
         }
         if start.elapsed() > Duration::from_secs(30) {
-            bail!("approveWave {tx}: no receipt after 30 s");
+            bail!("transaction {tx}: no receipt after 30 s");
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

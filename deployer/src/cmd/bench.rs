@@ -78,7 +78,16 @@ impl Args {
             work,
             quick: self.quick,
         };
-        let report = output::block_on(bench::run(opts))?;
+        // On Ctrl-C or SIGTERM the run is dropped, and with it every agent process and anvil.
+        let report = output::block_on(async {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+            tokio::select! {
+                report = bench::run(opts) => report,
+                _ = tokio::signal::ctrl_c() => anyhow::bail!("interrupted; agents and anvil stopped"),
+                _ = term.recv() => anyhow::bail!("terminated; agents and anvil stopped"),
+            }
+        })?;
         bench::write(&report, &out_dir)?;
         print!("{}", report.markdown());
         Ok(())
