@@ -21,3 +21,6 @@ pub(crate) mod provenance;
 pub(crate) mod report;
 pub(crate) mod scan;
 pub(crate) mod verify;
+
+#[cfg(test)]
+mod tests;
