@@ -11,6 +11,7 @@ mod contracts;
 mod deployment;
 mod genesis;
 mod governance;
+mod in_flight;
 mod inventory;
 mod output;
 mod plan;

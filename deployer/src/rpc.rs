@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use alloy::{
     network::TransactionBuilder,
-    primitives::{Address, B256, Bytes},
+    primitives::{Address, B256},
     providers::{DynProvider, Provider, ProviderBuilder},
     rpc::types::{Filter, Log, TransactionReceipt, TransactionRequest},
     transports::TransportError,
@@ -231,20 +231,6 @@ impl Chain {
                  in that block changed the state it depended on; check the current state and retry"
             ),
         }
-    }
-
-    /// Deploys `code` (creation bytecode + encoded constructor arguments).
-    pub(crate) async fn deploy(
-        &self,
-        code: Bytes,
-        what: &str,
-    ) -> anyhow::Result<(Address, TransactionReceipt)> {
-        let tx = TransactionRequest::default().with_deploy_code(code);
-        let receipt = self.send(tx, what).await?;
-        let address = receipt
-            .contract_address
-            .with_context(|| format!("{what}: the receipt has no contract address"))?;
-        Ok((address, receipt))
     }
 
     /// A revert (or other RPC error) as one clear message.

@@ -8,7 +8,9 @@
 
 use alloy::providers::Provider;
 use alloy::{
+    network::TransactionBuilder,
     primitives::{Address, B256, Bytes, U256},
+    rpc::types::TransactionRequest,
     sol_types::SolValue,
 };
 use anyhow::{Context, bail};
@@ -19,6 +21,7 @@ use crate::{
     config::{ChainArgs, SignerArgs},
     contracts::{Criteria, ICouncil, ISiteRegistry, ITimelock, IValidatorSet},
     deployment::{DEFAULT_CRITERIA, DeployParams, Deployed, Deployment},
+    in_flight::InFlight,
     inventory::site_id,
     output,
     rpc::Chain,
@@ -177,11 +180,55 @@ impl Args {
                     .push(format!("{name} (adopted from genesis)"));
                 continue;
             }
+            // A run killed after sending this contract's creation left it on chain, unrecorded.
+            if let Some(sent) = InFlight::load(&path)?
+                && sent.name == name
+                && sent.deployer == deployer
+                && sent.artifact_hash == artifact.file_hash
+                && let Some(found) = sent.adopt(&chain, dep.deployment_block).await?
+            {
+                dep.contracts.insert(
+                    name.to_string(),
+                    Deployed {
+                        address: sent.address,
+                        block: found.block,
+                        tx: found.tx,
+                        artifact_hash: artifact.file_hash,
+                        code_hash: found.code_hash,
+                    },
+                );
+                dep.save(&path)?;
+                InFlight::clear(&path)?;
+                report
+                    .deployed
+                    .push(format!("{name} (sent by an interrupted run, adopted)"));
+                continue;
+            }
             let args = constructor_args(name, &dep, &params)?;
             let code: Bytes = [artifact.bytecode.as_ref(), args.as_slice()]
                 .concat()
                 .into();
-            let (address, receipt) = chain.deploy(code, &format!("deploying {name}")).await?;
+            // The nonce is fixed here so the address is known before sending (see in_flight.rs).
+            let nonce = chain
+                .provider
+                .get_transaction_count(deployer)
+                .pending()
+                .await?;
+            let sent = InFlight::new(name, deployer, nonce, artifact.file_hash);
+            sent.save(&path)?;
+            let tx = TransactionRequest::default()
+                .with_deploy_code(code)
+                .with_nonce(nonce);
+            let receipt = chain.send(tx, &format!("deploying {name}")).await?;
+            let address = receipt.contract_address.with_context(|| {
+                format!("deploying {name}: the receipt has no contract address")
+            })?;
+            if address != sent.address {
+                bail!(
+                    "invariant: {name} was created at {address}, not at {} (nonce {nonce})",
+                    sent.address
+                );
+            }
             let code_hash = chain
                 .code_hash(address)
                 .await?
@@ -198,6 +245,7 @@ impl Args {
             );
             // Saved after every contract: a crash leaves a file that a re-run resumes from.
             dep.save(&path)?;
+            InFlight::clear(&path)?;
             report.deployed.push(name.to_string());
             tracing::info!(target: "deployer::deploy", name, %address, "deployed");
         }
