@@ -4,8 +4,8 @@
 mod common;
 
 use std::{
+    io::{BufRead, BufReader, Read},
     process::{Command, Stdio},
-    time::Duration,
 };
 
 use common::World;
@@ -30,12 +30,20 @@ fn regress_watch_survives_an_rpc_outage_until_its_timeout() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn sankofa watch");
-    // Let it connect and poll (well within 4 s, even on a loaded machine), then take the node
-    // away: dropping the instance kills anvil and every connection to it.
-    std::thread::sleep(Duration::from_secs(4));
+    // Wait until it has connected (its first line), however loaded the machine, then take the
+    // node away: dropping the instance kills anvil and every connection to it.
+    let mut child = child;
+    let mut stderr_pipe = BufReader::new(child.stderr.take().expect("stderr piped"));
+    let mut first = String::new();
+    stderr_pipe
+        .read_line(&mut first)
+        .expect("read watch's first line");
+    assert!(first.starts_with("watching until"), "{first}");
     w.anvil = common::anvil();
+    let mut rest = String::new();
+    stderr_pipe.read_to_string(&mut rest).expect("read stderr");
     let out = child.wait_with_output().expect("watch exits");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = format!("{first}{rest}");
     assert!(!out.status.success(), "phase 1 was never met: {stderr}");
     assert!(
         stderr.contains("cannot read the chain") && stderr.contains("timed out after 12s"),

@@ -59,6 +59,12 @@ impl Args {
             bail!("--until-criteria {phase}: phases are 1, 2 and 3");
         }
         let ctx = Ctx::open(&self.chain, None).await?;
+        // One line up front: what is watched, and until when (also tells a script it is running).
+        eprintln!(
+            "watching until {} (timeout {}s)",
+            self.condition(),
+            self.timeout
+        );
         let bars = Bars::new(self.json);
         let started = Instant::now();
         let mut reported_failures = std::collections::BTreeSet::new();
