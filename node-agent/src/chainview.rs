@@ -165,6 +165,28 @@ impl ChainView {
         Ok((s.tier, s.status, s.agent))
     }
 
+    /// Whether contract code is deployed at `address` (latest block).
+    pub async fn has_code(&self, address: Address) -> Result<bool> {
+        let code = self
+            .endpoints
+            .call(
+                "eth_getCode",
+                |p| async move { p.get_code_at(address).await },
+            )
+            .await?;
+        Ok(!code.is_empty())
+    }
+
+    /// `SiteRegistry.rollout()`: the Rollout contract the registry is bound to.
+    pub async fn registry_rollout(&self) -> Result<Address> {
+        self.view(
+            self.registry,
+            "SiteRegistry.rollout",
+            SiteRegistry::rolloutCall {},
+        )
+        .await
+    }
+
     /// The plan uri of a wave, from its `WaveApproved` event in `block`.
     pub async fn plan_uri(&self, wave: u32, block: u64) -> Result<String> {
         let filter = Filter::new()

@@ -27,6 +27,7 @@ pub mod fetch;
 pub mod journal;
 pub mod metrics;
 pub mod plan;
+pub mod preflight;
 pub mod reporter;
 pub mod runner;
 pub mod sdnotify;

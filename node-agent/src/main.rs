@@ -46,7 +46,7 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
             init_tracing(cfg.log_format, &cfg.log_filter);
             rt.block_on(service::run(cfg))
         }
-        Command::CheckConfig(args) => args.run(&cfg),
+        Command::CheckConfig(args) => rt.block_on(args.run(&cfg)),
         Command::Status(args) => args.run(&cfg),
         Command::Keys { command } => {
             init_tracing(cfg.log_format, "warn");

@@ -23,9 +23,11 @@ use tokio_util::task::TaskTracker;
 
 use crate::chainview::ChainView;
 use crate::config::Config;
+use crate::error::Error;
 use crate::events::Planner;
 use crate::journal::Journal;
 use crate::metrics::{self, Metrics};
+use crate::preflight;
 use crate::reporter::Reporter;
 use crate::runner::Runner;
 use crate::sdnotify::Notifier;
@@ -34,9 +36,7 @@ use crate::sdnotify::Notifier;
 pub async fn run(cfg: Config) -> anyhow::Result<()> {
     let cfg = Arc::new(cfg);
     let notifier = Arc::new(Notifier::from_env());
-    for dir in [&cfg.state_dir, &cfg.log_dir(), &cfg.plan_cache] {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
+    preflight::prepare_state_dir(&cfg)?;
     let journal = Arc::new(Journal::open(&cfg.journal_path())?);
     let guard = Arc::new(SigningGuard::open(cfg.guard_path()).with_context(
         || "opening the signing guard (is another agent running on this state_dir?)",
@@ -50,6 +50,8 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
         cfg.request_timeout,
         cfg.failback,
     )?);
+    // The same file checks as check-config, so a missing file is named by its key.
+    preflight::check_signer_files(&cfg.path, &cfg.signer)?;
     let signer = cfg.signer.open().await.context("opening the signer")?;
     let address = signer.address();
     let wallet = EthereumWallet::from(signer);
@@ -61,6 +63,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     };
     let sender = connect_sender(endpoints.clone(), wallet, tx_cfg, &shutdown).await?;
     let chain = ChainView::new(endpoints.clone(), cfg.rollout, cfg.registry, cfg.site_id);
+    check_contracts(&cfg, &chain).await?;
     let (tier, _status, bound) = chain
         .site()
         .await
@@ -208,6 +211,58 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Refuses contract addresses that cannot be the Sankofa contracts: no code at `chain.rollout` or
+/// `chain.registry`, or a registry bound to another Rollout. Without this, a log filter on an
+/// empty address matches nothing and the agent idles forever looking healthy.
+async fn check_contracts(cfg: &Config, chain: &ChainView) -> anyhow::Result<()> {
+    let bad = |key: &str, message: String| Error::Config {
+        path: cfg.path.clone(),
+        key: key.to_owned(),
+        message,
+    };
+    for (key, address) in [
+        ("chain.rollout", cfg.rollout),
+        ("chain.registry", cfg.registry),
+    ] {
+        let has_code = chain
+            .has_code(address)
+            .await
+            .with_context(|| format!("reading the code at `{key}` = {address}"))?;
+        if !has_code {
+            return Err(bad(
+                key,
+                format!(
+                    "no contract code at {address} on chain {}; \
+                     set it to the address the deployment printed (or `sankofa` recorded)",
+                    cfg.chain_id
+                ),
+            )
+            .into());
+        }
+    }
+    let bound = chain.registry_rollout().await.map_err(|e| {
+        bad(
+            "chain.registry",
+            format!(
+                "{} does not answer SiteRegistry.rollout() ({e}); is it the SiteRegistry?",
+                cfg.registry
+            ),
+        )
+    })?;
+    if bound != cfg.rollout {
+        return Err(bad(
+            "chain.rollout",
+            format!(
+                "{} is not the Rollout of the SiteRegistry at {} (it is bound to {bound}); \
+                 take both addresses from the same deployment",
+                cfg.rollout, cfg.registry
+            ),
+        )
+        .into());
+    }
+    Ok(())
 }
 
 async fn connect_sender(
