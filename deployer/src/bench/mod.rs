@@ -46,6 +46,9 @@ pub(crate) struct Options {
     pub(crate) work: PathBuf,
     /// Marks the report as a quick run.
     pub(crate) quick: bool,
+    /// Where the report goes; rewritten after every scenario, so an interrupted run keeps
+    /// what it measured.
+    pub(crate) out_dir: PathBuf,
 }
 
 /// Runs everything asked for; a failing part is recorded in the report, not fatal, so a long
@@ -102,7 +105,25 @@ pub(crate) async fn run(opts: Options) -> anyhow::Result<report::Report> {
     } else {
         opts.modes.first().copied().unwrap_or(Mode::WsAutomine)
     };
-    let mut scenarios = Vec::new();
+    let path = opts.agent.display().to_string();
+    let agent_build = ["release", "debug"]
+        .into_iter()
+        .find(|p| path.contains(&format!("/{p}/")))
+        .map_or(path.clone(), str::to_owned);
+    let mut report = report::Report {
+        machine,
+        quick: opts.quick,
+        agent_build,
+        bench_build: if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
+        gas,
+        scenarios: Vec::new(),
+        tools,
+        failures,
+    };
     for &n in &opts.agents {
         for &mode in &opts.modes {
             eprintln!("scenario {}-{n}", mode.name());
@@ -115,30 +136,20 @@ pub(crate) async fn run(opts: Options) -> anyhow::Result<report::Report> {
                         outcome.bare_ms.map(|s| (s.p50.round(), s.p99.round())),
                         outcome.ratio_p99.map(|r| (r * 100.0).round() / 100.0)
                     );
-                    tools.extend(outcome.audit.clone());
-                    scenarios.push(outcome);
+                    report.tools.extend(outcome.audit.clone());
+                    report.scenarios.push(outcome);
                 }
                 Err(err) => {
                     eprintln!("  failed: {err:#}");
-                    failures.push(format!("{}-{n}: {err:#}", mode.name()));
+                    report
+                        .failures
+                        .push(format!("{}-{n}: {err:#}", mode.name()));
                 }
             }
+            write(&report, &opts.out_dir)?;
         }
     }
-    let path = opts.agent.display().to_string();
-    let agent_build = ["release", "debug"]
-        .into_iter()
-        .find(|p| path.contains(&format!("/{p}/")))
-        .map_or(path.clone(), str::to_owned);
-    Ok(report::Report {
-        machine,
-        quick: opts.quick,
-        agent_build,
-        gas,
-        scenarios,
-        tools,
-        failures,
-    })
+    Ok(report)
 }
 
 /// Writes `dir/benchmarks.md` and `dir/benchmarks.json`.

@@ -93,6 +93,8 @@ pub(crate) struct Report {
     pub(crate) quick: bool,
     /// Which agent binary ran (`release`, `debug` or its path).
     pub(crate) agent_build: String,
+    /// This process's build (the bare subscribers run in it).
+    pub(crate) bench_build: &'static str,
     /// Gas rows.
     pub(crate) gas: Vec<GasRow>,
     /// Latency, throughput and resources per scenario.
@@ -142,8 +144,15 @@ impl Report {
         let _ = writeln!(
             s,
             "Machine: {} cores ({}), {:.1} GiB memory, 1-min load {:.2} at start (shared machine); \
-             commit `{}`; {}.\n",
-            m.cores, m.cpu, m.memory_gib, m.load_at_start, m.commit, m.date
+             commit `{}`; {}. Agents: {} build; bench process (bare subscribers): {} build.\n",
+            m.cores,
+            m.cpu,
+            m.memory_gib,
+            m.load_at_start,
+            m.commit,
+            m.date,
+            self.agent_build,
+            self.bench_build
         );
         if !self.failures.is_empty() {
             let _ = writeln!(s, "**Failed parts of this run:**\n");
@@ -418,6 +427,7 @@ mod tests {
             },
             quick: true,
             agent_build: "release".into(),
+            bench_build: "release",
             gas: vec![GasRow {
                 operation: "step report, a middle step",
                 key: "reportStep_middle_tx",

@@ -19,6 +19,9 @@ use futures::StreamExt;
 use sankofa_abi::rollout::Rollout::{DeploymentApproved, StepReported};
 use tokio::task::JoinSet;
 
+/// Subscription buffer: more than any burst of logs a scenario produces (325 sites x steps).
+const CHANNEL: usize = 1 << 16;
+
 /// Shared arrival records, filled by the watcher tasks.
 type Slots<T> = Arc<Mutex<T>>;
 
@@ -52,6 +55,8 @@ impl BareSubscribers {
                 .topic1(*site);
             let sub = provider
                 .subscribe_logs(&filter)
+                // A block can carry hundreds of reports: a small channel would drop some.
+                .channel_size(CHANNEL)
                 .await
                 .with_context(|| format!("bare subscriber {i}: eth_subscribe logs"))?;
             let arrivals = arrivals.clone();
@@ -94,6 +99,7 @@ impl Heads {
             .with_context(|| format!("head watcher: connecting {ws}"))?;
         let sub = provider
             .subscribe_blocks()
+            .channel_size(CHANNEL)
             .await
             .context("head watcher: eth_subscribe newHeads")?;
         let seen: Slots<HashMap<u64, SystemTime>> = Arc::default();
@@ -150,6 +156,8 @@ impl Reports {
             .event_signature(StepReported::SIGNATURE_HASH);
         let sub = provider
             .subscribe_logs(&filter)
+            // A block can carry hundreds of reports: a small channel would drop some.
+            .channel_size(CHANNEL)
             .await
             .context("report watcher: eth_subscribe logs")?;
         let seen: Slots<Vec<(SystemTime, B256)>> = Arc::default();

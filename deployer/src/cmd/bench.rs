@@ -77,6 +77,7 @@ impl Args {
             run_forge,
             work,
             quick: self.quick,
+            out_dir: out_dir.clone(),
         };
         // On Ctrl-C or SIGTERM the run is dropped, and with it every agent process and anvil.
         let report = output::block_on(async {
