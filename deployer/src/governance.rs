@@ -273,7 +273,7 @@ pub(crate) async fn propose_or_resume(
         ),
         Some(_) => (false, None),
         None => {
-            check_proposer(chain, dep, &g).await?;
+            check_proposer(chain, dep, &g, p).await?;
             let call = g.propose(
                 p.targets.clone(),
                 p.values.clone(),
@@ -300,13 +300,21 @@ pub(crate) async fn propose_or_resume(
 }
 
 /// The Governor counts the proposer's votes at `clock() - 1` of the block that includes the
-/// propose; that block is later than the latest one, so the current votes are what counts.
-/// Checked here to say so plainly instead of a bare threshold revert.
+/// propose. Checked here to say so plainly instead of a bare threshold revert.
+///
+/// Votes checkpointed in the latest second do not count yet: anvil's automine puts the next
+/// block in the same second as the one that seated the member (`deploy`, then `propose` at
+/// once), so a propose sent now would revert. Fresh power is waited out by simulating the
+/// propose until the chain's clock has passed the checkpoint (Besu's blocks always advance the
+/// clock, so there it passes at once).
 async fn check_proposer(
     chain: &Chain,
     dep: &Deployment,
     g: &IGovernor::SankofaGovernorInstance<&alloy::providers::DynProvider>,
+    p: &Proposal,
 ) -> anyhow::Result<()> {
+    /// Longer than any block period a Sankofa chain runs with.
+    const FRESH_POWER_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
     let proposer = chain.sender()?;
     let council = ICouncil::new(dep.address("Council")?, &chain.provider);
     let votes = council
@@ -325,7 +333,38 @@ async fn check_proposer(
              sign with a council member's key (`sankofa council list`)"
         );
     }
-    Ok(())
+    let started = std::time::Instant::now();
+    loop {
+        let simulated = g
+            .propose(
+                p.targets.clone(),
+                p.values.clone(),
+                p.calldatas.clone(),
+                p.description.clone(),
+            )
+            .from(proposer)
+            // The block the propose would go into, with its clock (not the latest block's).
+            .block(alloy::eips::BlockId::pending())
+            .call()
+            .await;
+        let too_fresh = simulated.as_ref().err().is_some_and(|e| {
+            e.as_decoded_error::<IGovernor::GovernorInsufficientProposerVotes>()
+                .is_some()
+        });
+        // Any other outcome is the send's to report (it decodes reverts by name).
+        if !too_fresh {
+            return Ok(());
+        }
+        if started.elapsed() > FRESH_POWER_WAIT {
+            bail!(
+                "{proposer} has {votes} vote(s) now, but the chain's clock has not moved past the \
+                 block that gave them for {}s (the Governor counts votes at clock() - 1); check \
+                 that the chain is producing blocks, then retry",
+                FRESH_POWER_WAIT.as_secs()
+            );
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
 }
 
 /// Seconds the chain clock must move so that `target` (a timestamp) is strictly in the past.
