@@ -212,8 +212,9 @@ pub(crate) fn compile(ws: &Workspace) -> anyhow::Result<ArtifactFiles> {
         .build(SolcCompiler::Specific(solc))
         .context("configuring foundry-compilers")?;
 
-    let output = project.compile().context("compiling contracts/src")?;
+    let output = project.compile();
     let _ = fs::remove_dir_all(&scratch);
+    let output = output.context("compiling contracts/src")?;
     if output.has_compiler_errors() {
         bail!("contracts/src does not compile:\n{output}");
     }

@@ -20,7 +20,8 @@ pub struct SoftHsm {
 static SOFTHSM: OnceLock<Option<SoftHsm>> = OnceLock::new();
 
 /// Sets up SoftHSM2 once per test binary. `None` (with a loud message) only when SoftHSM2 cannot
-/// be installed on this machine at all (init-token exit code 3); any other failure panics.
+/// be installed on this machine at all (init-token exit code 3) and `SANKOFA_REQUIRE_SOFTHSM` is
+/// unset; any other failure panics.
 pub fn softhsm() -> Option<&'static SoftHsm> {
     SOFTHSM.get_or_init(init).as_ref()
 }
@@ -50,6 +51,11 @@ fn init() -> Option<SoftHsm> {
         }
         match output.status.code() {
             Some(0) => {}
+            // scripts/test installs SoftHSM2 itself, so there a missing one is a failure.
+            Some(3) if std::env::var_os("SANKOFA_REQUIRE_SOFTHSM").is_some() => panic!(
+                "SoftHSM2 is missing and SANKOFA_REQUIRE_SOFTHSM is set (scripts/test installs \
+                 it in scripts/setup): see the init-token output above"
+            ),
             Some(3) => {
                 eprintln!(
                     "\n!!!!!!!! SKIPPING SoftHSM2 TESTS: SoftHSM2 is not installed and cannot be \
