@@ -177,6 +177,21 @@ impl ChainView {
         Ok(!code.is_empty())
     }
 
+    /// The hash of block `number` (an error if the node has no such block).
+    pub async fn block_hash(&self, number: u64) -> Result<B256> {
+        let block = self
+            .endpoints
+            .call("eth_getBlockByNumber", |p| async move {
+                p.get_block_by_number(BlockNumberOrTag::Number(number))
+                    .await
+            })
+            .await?;
+        block.map(|b| b.header.hash).ok_or_else(|| Error::Contract {
+            call: "eth_getBlockByNumber",
+            message: format!("the node has no block {number}"),
+        })
+    }
+
     /// `SiteRegistry.rollout()`: the Rollout contract the registry is bound to.
     pub async fn registry_rollout(&self) -> Result<Address> {
         self.view(

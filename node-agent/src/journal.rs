@@ -299,6 +299,35 @@ impl Journal {
         })
     }
 
+    /// Ties this journal to one chain and Rollout (`identity`) on first use; afterwards returns
+    /// the recorded identity when it differs, so the caller can refuse to run. A journal's waves,
+    /// steps and cursor mean nothing on another chain: a fresh devnet deployed from the same key
+    /// reuses the Rollout's address and its wave numbers, and an old "completed" wave 1 would
+    /// silently swallow the new one.
+    pub fn bind_chain(&self, identity: &str) -> Result<Option<String>> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let recorded: Option<String> = tx
+                .query_row("SELECT value FROM meta WHERE key = 'chain'", [], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            let mismatch = match recorded {
+                Some(r) if r != identity => Some(r),
+                Some(_) => None,
+                None => {
+                    tx.execute(
+                        "INSERT INTO meta (key, value) VALUES ('chain', ?1)",
+                        [identity],
+                    )?;
+                    None
+                }
+            };
+            tx.commit()?;
+            Ok(mismatch)
+        })
+    }
+
     /// The persisted cursor.
     pub fn cursor(&self) -> Result<Option<BlockRef>> {
         let v: Option<String> = self.with(|c| {

@@ -64,6 +64,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     let sender = connect_sender(endpoints.clone(), wallet, tx_cfg, &shutdown).await?;
     let chain = ChainView::new(endpoints.clone(), cfg.rollout, cfg.registry, cfg.site_id);
     check_contracts(&cfg, &chain).await?;
+    bind_journal_to_chain(&cfg, &chain, &journal).await?;
     let (tier, _status, bound) = chain
         .site()
         .await
@@ -216,6 +217,45 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
 /// Refuses contract addresses that cannot be the Sankofa contracts: no code at `chain.rollout` or
 /// `chain.registry`, or a registry bound to another Rollout. Without this, a log filter on an
 /// empty address matches nothing and the agent idles forever looking healthy.
+/// Refuses a state_dir whose journal belongs to another chain or Rollout (see
+/// [`Journal::bind_chain`]); binds a new journal to this one.
+async fn bind_journal_to_chain(
+    cfg: &Config,
+    chain: &ChainView,
+    journal: &Journal,
+) -> anyhow::Result<()> {
+    // Genesis alone is not enough: a Besu network reset with the same genesis file has the
+    // same block 0. The block the deployment starts at differs (its timestamp, its txs).
+    let genesis = chain
+        .block_hash(0)
+        .await
+        .context("reading the genesis block (which chain this is)")?;
+    let start = chain.block_hash(cfg.from_block).await.with_context(|| {
+        format!(
+            "reading block {} (`chain.from_block`, the deployment's first block)",
+            cfg.from_block
+        )
+    })?;
+    let identity = format!(
+        "chain {} genesis {genesis:#x} block {} {start:#x} rollout {:#x}",
+        cfg.chain_id, cfg.from_block, cfg.rollout
+    );
+    if let Some(recorded) = journal.bind_chain(&identity)? {
+        return Err(Error::Config {
+            path: cfg.path.clone(),
+            key: "state_dir".into(),
+            message: format!(
+                "{} holds the journal of another chain or deployment ({recorded}); this one is \
+                 {identity}. Its waves and steps do not apply here: point state_dir at an empty \
+                 directory for this deployment (or remove the old one if that chain is gone)",
+                cfg.state_dir.display()
+            ),
+        }
+        .into());
+    }
+    Ok(())
+}
+
 async fn check_contracts(cfg: &Config, chain: &ChainView) -> anyhow::Result<()> {
     let bad = |key: &str, message: String| Error::Config {
         path: cfg.path.clone(),
