@@ -23,6 +23,7 @@ mod workspace;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    output::exit_cleanly_on_output_errors();
     let cli = <cli::Cli as clap::Parser>::parse();
     cli::init_tracing(cli.verbose);
     match cli.run() {

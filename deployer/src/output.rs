@@ -60,3 +60,28 @@ pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
         .expect("invariant: a tokio runtime can always be built")
         .block_on(f)
 }
+
+/// Output that cannot be written ends the process with a message, never a panic: a closed pipe
+/// (`sankofa sites list | head -1`) ends it quietly, as Unix tools do (SIGPIPE's default), and
+/// any other write failure (a full disk, `>/dev/full`) is named on stderr with exit code 1.
+pub(crate) fn exit_cleanly_on_output_errors() {
+    // SAFETY: called first thing in main, before any thread exists; restoring a signal's
+    // default disposition has no other effect on this process.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") {
+            eprintln!("error: {message}; the output is incomplete");
+            std::process::exit(1);
+        }
+        default(info);
+    }));
+}
