@@ -367,6 +367,33 @@ async fn check_proposer(
     }
 }
 
+/// The least time from a propose to its execution: voting delay + voting period + the
+/// timelock's minimum delay, in seconds, as the contracts hold them now.
+pub(crate) async fn least_time_to_execute(chain: &Chain, dep: &Deployment) -> anyhow::Result<u64> {
+    let g = governor(chain, dep)?;
+    let delay = g
+        .votingDelay()
+        .call()
+        .await
+        .map_err(|e| chain.explain_call("votingDelay", e))?;
+    let period = g
+        .votingPeriod()
+        .call()
+        .await
+        .map_err(|e| chain.explain_call("votingPeriod", e))?;
+    let timelock =
+        crate::contracts::ITimelock::new(dep.address("TimelockController")?, &chain.provider);
+    let min_delay = timelock
+        .getMinDelay()
+        .call()
+        .await
+        .map_err(|e| chain.explain_call("getMinDelay", e))?;
+    let seconds = delay
+        .saturating_add(U256::from(period))
+        .saturating_add(min_delay);
+    Ok(u64::try_from(seconds).unwrap_or(u64::MAX))
+}
+
 /// Seconds the chain clock must move so that `target` (a timestamp) is strictly in the past.
 pub(crate) async fn seconds_until(chain: &Chain, target: u64) -> anyhow::Result<u64> {
     let now = chain.now().await?;

@@ -112,8 +112,19 @@ fn validators_keys_and_council_change_only_through_enacted_proposals() {
         .fails();
     assert!(err.contains("is the last validator"), "{err}");
 
-    // Agent keys: bind, rotate to another key, revoke.
+    // Agent keys: bind, rotate to another key, revoke. The zero address is no key.
     assert!(agent_of(&w, "core-iad").is_null());
+    let zero = alloy::primitives::Address::ZERO.to_string();
+    let err = w
+        .sankofa(
+            &[
+                &["keys", "bind", "--site", "core-iad", "--key", &zero][..],
+                &member,
+            ]
+            .concat(),
+        )
+        .fails();
+    assert!(err.contains("is the zero address"), "{err}");
     enact(
         &w,
         &["keys", "bind", "--site", "core-iad", "--key", &w.address(5)],
@@ -159,4 +170,46 @@ fn validators_keys_and_council_change_only_through_enacted_proposals() {
         after.contains(&lower(&w, 1)) && after.contains(&lower(&w, 3)),
         "{after:?}"
     );
+}
+
+/// A wave the Rollout would refuse at execution (no such phase, an expiry that passes before the
+/// vote and timelock are over) is refused before anything is proposed.
+#[test]
+fn a_wave_that_could_never_execute_is_refused_before_the_vote() {
+    let w = World::new();
+    w.deploy();
+    let csv = common::root().join("data/sites.csv").display().to_string();
+    w.sankofa(&["sites", "import", &csv, "--private-key-file", &w.key(0)])
+        .ok();
+    std::fs::write(w.path("plan.toml"), "[[step]]\nname = \"a\"\n").expect("plan");
+    let k1 = w.key(1);
+    let wave = |extra: &[&str]| {
+        let mut args = vec![
+            "propose",
+            "wave",
+            "--plan",
+            "plan.toml",
+            "--sites",
+            "core-iad",
+            "--private-key-file",
+            k1.as_str(),
+        ];
+        args.extend_from_slice(extra);
+        w.sankofa(&args)
+    };
+    for phase in ["0", "4"] {
+        let err = wave(&["--phase", phase]).fails();
+        assert!(err.contains("phases are 1, 2 and 3"), "{err}");
+    }
+    let err = wave(&["--phase", "1", "--valid-for", "0"]).fails();
+    assert!(
+        err.contains("would expire") && err.contains("--valid-for above"),
+        "{err}"
+    );
+    let proposals = json_of(&w.sankofa(&["proposals", "list", "--json"]));
+    assert_eq!(proposals.as_array().map(Vec::len), Some(0), "{proposals}");
+    // The same wave with a window that outlasts governance is proposed.
+    wave(&["--phase", "1"]).ok();
+    let proposals = json_of(&w.sankofa(&["proposals", "list", "--json"]));
+    assert_eq!(proposals.as_array().map(Vec::len), Some(1), "{proposals}");
 }

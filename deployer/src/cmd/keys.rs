@@ -179,6 +179,14 @@ impl BindArgs {
         }
         let mut seen = std::collections::HashMap::new();
         for p in &pairs {
+            if p.key.is_zero() {
+                bail!(
+                    "{}: the key for site {} is the zero address; give the agent's address \
+                     (`sankofa-agent keys show` on its host); nothing was proposed",
+                    p.origin,
+                    p.site
+                );
+            }
             if let Some(first) = seen.insert(p.id, p.origin.clone()) {
                 bail!("{}: site {} is also listed at {first}", p.origin, p.site);
             }

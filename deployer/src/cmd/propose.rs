@@ -267,6 +267,9 @@ async fn warn_unready(ctx: &Ctx, names: &[String], ids: &[B256], phase: u8) -> a
 impl WaveArgs {
     async fn run(self) -> anyhow::Result<()> {
         // Checked before any RPC: a plan its agents would refuse is never put to a vote.
+        if !(1..=3).contains(&self.phase) {
+            bail!("--phase {}: phases are 1, 2 and 3", self.phase);
+        }
         let plan = crate::plan::inspect(&self.plan, self.step_count, self.plan_uri.as_deref())?;
         let plan_hash = plan.hash;
         let mut names = self.sites.clone();
@@ -290,10 +293,22 @@ impl WaveArgs {
         let ctx = self.opts.open().await?;
         require_registered(&ctx, &names, &ids).await?;
         warn_unready(&ctx, &names, &ids, self.phase).await?;
+        let now = ctx.chain.now().await?;
         let expiry = match self.expiry {
             Some(e) => e,
-            None => ctx.chain.now().await? + self.valid_for,
+            None => now.saturating_add(self.valid_for),
         };
+        // approveWave reverts once the expiry has passed: an approval that expires before
+        // governance can execute it would only fail after the whole vote and timelock.
+        let least = crate::governance::least_time_to_execute(&ctx.chain, &ctx.deployment).await?;
+        if expiry <= now.saturating_add(least) {
+            bail!(
+                "the approval would expire at {expiry}, but governance cannot execute it before {} \
+                 (now {now} + {least} s of voting delay, voting period and timelock delay); pass a \
+                 later --expiry or a --valid-for above {least}",
+                now.saturating_add(least)
+            );
+        }
         if self.not_before >= expiry {
             bail!(
                 "--not-before {} must be before the expiry {expiry}",
@@ -321,6 +336,14 @@ impl WaveArgs {
                 "plan hash: {plan_hash} (keccak256 of {})",
                 self.plan.display()
             );
+            let local = plan.uri.strip_prefix("file://").unwrap_or(&plan.uri);
+            if local.starts_with('/') && !std::path::Path::new(local).exists() {
+                eprintln!(
+                    "note: {} does not exist on this machine; it must exist, with these exact bytes, \
+                     on every agent host of the wave",
+                    plan.uri
+                );
+            }
         }
         self.opts
             .submit(&ctx, &title, vec![Action::new(rollout_addr, call)])
