@@ -91,10 +91,16 @@ impl InFlight {
 
     /// The contract this record announced, if its transaction was mined: its code, the block
     /// that created it (binary search from `from_block`) and the creating transaction.
+    ///
+    /// Only a contract that this record's creation made is adopted: the transaction from the
+    /// deployer with the recorded nonce, carrying `creation_code`. Anything else at the address
+    /// (the nonce was used by another deploy with the same key) is not ours, and `None` lets
+    /// the caller deploy anew at a fresh nonce.
     pub(crate) async fn adopt(
         &self,
         chain: &Chain,
         from_block: u64,
+        creation_code: &[u8],
     ) -> anyhow::Result<Option<Found>> {
         // The sender's pending transactions were settled when the chain was opened, so "no
         // code" means the creation never made it (or reverted): deploying again is safe.
@@ -111,7 +117,7 @@ impl InFlight {
                 hi = mid;
             }
         }
-        let tx = chain
+        let creation = chain
             .provider
             .get_block_by_number(lo.into())
             .full()
@@ -120,12 +126,19 @@ impl InFlight {
                 b.transactions
                     .into_transactions()
                     .find(|t| t.inner.signer() == self.deployer && t.inner.nonce() == self.nonce)
-            })
-            .map(|t| *t.inner.tx_hash());
+            });
+        let Some(creation) = creation else {
+            tracing::warn!(target: "deployer::deploy", name = %self.name, address = %self.address, "a contract is at the announced address, but not from the announced transaction; deploying anew");
+            return Ok(None);
+        };
+        if !creation.inner.input().starts_with(creation_code) {
+            tracing::warn!(target: "deployer::deploy", name = %self.name, address = %self.address, nonce = self.nonce, "the announced nonce created another contract (another deploy with this key); deploying anew");
+            return Ok(None);
+        }
         Ok(Some(Found {
             code_hash,
             block: lo,
-            tx,
+            tx: Some(*creation.inner.tx_hash()),
         }))
     }
 }

@@ -145,6 +145,11 @@ impl Args {
             wired: vec![],
             deployment: dep.clone(),
         };
+        if let Some(address) = params.validator_set
+            && !dep.contracts.contains_key("ValidatorSet")
+        {
+            check_genesis_validator_set(&chain, address, deployer).await?;
+        }
         for name in DEPLOYED {
             if let Some(recorded) = dep.contracts.get(name).cloned() {
                 verify(&chain, &artifacts, name, &recorded).await?;
@@ -185,7 +190,9 @@ impl Args {
                 && sent.name == name
                 && sent.deployer == deployer
                 && sent.artifact_hash == artifact.file_hash
-                && let Some(found) = sent.adopt(&chain, dep.deployment_block).await?
+                && let Some(found) = sent
+                    .adopt(&chain, dep.deployment_block, &artifact.bytecode)
+                    .await?
             {
                 dep.contracts.insert(
                     name.to_string(),
@@ -366,6 +373,38 @@ impl Args {
                 given.quorum_percent
             );
         }
+        // The contracts revert on these only after earlier contracts are on chain; named here,
+        // by flag, before anything is sent.
+        if given.guardian.is_zero() {
+            bail!(
+                "--guardian: the zero address cannot pause or cancel; give the guardian's address"
+            );
+        }
+        if let Some(i) = given.council.iter().position(|m| m.is_zero()) {
+            bail!(
+                "--council #{}: the zero address cannot be a council member",
+                i + 1
+            );
+        }
+        if let Some((i, m)) = given
+            .council
+            .iter()
+            .enumerate()
+            .find(|(i, m)| given.council[..*i].contains(m))
+        {
+            bail!("--council #{}: {m} is listed twice", i + 1);
+        }
+        for (i, (address, site)) in given.validators.iter().enumerate() {
+            if address.is_zero() {
+                bail!(
+                    "--validator #{} ({site}): the zero address cannot be a validator",
+                    i + 1
+                );
+            }
+            if given.validators[..i].iter().any(|(a, _)| a == address) {
+                bail!("--validator #{}: {address} is listed twice", i + 1);
+            }
+        }
         if given.voting_period == 0 || given.voting_period > u64::from(u32::MAX) {
             bail!(
                 "--voting-period {} must be in 1..=4294967295 seconds",
@@ -374,6 +413,34 @@ impl Args {
         }
         Ok(given)
     }
+}
+
+/// The ValidatorSet a genesis preloaded must be there and governed by the deployer (who hands
+/// it to the timelock), or wiring would revert after every other contract is deployed.
+async fn check_genesis_validator_set(
+    chain: &Chain,
+    address: Address,
+    deployer: Address,
+) -> anyhow::Result<()> {
+    if chain.code_hash(address).await?.is_none() {
+        bail!(
+            "--validator-set {address}: no contract there; was the chain started from the genesis \
+             (`sankofa genesis besu`, then `sankofa devnet --init` or Besu)?"
+        );
+    }
+    let governance = IValidatorSet::new(address, &chain.provider)
+        .governance()
+        .call()
+        .await
+        .map_err(|e| chain.explain_call("ValidatorSet.governance", e))?;
+    if governance != deployer {
+        bail!(
+            "--validator-set {address}: its genesis governance is {governance}, not the deploying \
+             account {deployer}; deploy with that account's key, or regenerate the genesis with \
+             `sankofa genesis besu --governance {deployer}`"
+        );
+    }
+    Ok(())
 }
 
 fn constructor_args(name: &str, dep: &Deployment, p: &DeployParams) -> anyhow::Result<Vec<u8>> {
