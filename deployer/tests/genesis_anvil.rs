@@ -160,3 +160,89 @@ async fn deploy_adopts_the_genesis_validator_set_and_hands_it_to_the_timelock() 
         vec![V1, V2]
     );
 }
+
+/// A genesis Besu would take and then stall on, or that the ValidatorSet could never be handed
+/// over from, is refused with the flag named, and no file is written.
+#[test]
+fn bad_genesis_parameters_are_refused_by_flag() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("genesis.json");
+    let out_s = out.display().to_string();
+    let v1 = format!("{V1}=core-iad");
+    let gov = V1.to_string();
+    let zero = Address::ZERO.to_string();
+    let zero_validator = format!("{zero}=core-iad");
+    let vset = VSET.to_string();
+    let cases: [(&[&str], &str); 9] = [
+        (
+            &["--validator", &zero_validator, "--governance", &gov],
+            "zero address cannot be a validator",
+        ),
+        (&["--validator", &v1, "--governance", &zero], "--governance"),
+        (
+            &["--validator", &v1, "--governance", &gov, "--chain-id", "0"],
+            "--chain-id 0",
+        ),
+        (
+            &[
+                "--validator",
+                &v1,
+                "--governance",
+                &gov,
+                "--block-period-seconds",
+                "0",
+            ],
+            "--block-period-seconds 0",
+        ),
+        (
+            &[
+                "--validator",
+                &v1,
+                "--governance",
+                &gov,
+                "--epoch-length",
+                "0",
+            ],
+            "--epoch-length 0",
+        ),
+        (
+            &["--validator", &v1, "--governance", &gov, "--gas-limit", "0"],
+            "--gas-limit 0",
+        ),
+        (
+            &[
+                "--validator",
+                &v1,
+                "--governance",
+                &gov,
+                "--validator-set-address",
+                "0x0000000000000000000000000000000000000001",
+            ],
+            "precompile",
+        ),
+        (
+            &["--validator", &v1, "--governance", &gov, "--fund", &vset],
+            "ValidatorSet's address",
+        ),
+        (
+            &[
+                "--validator",
+                &v1,
+                "--governance",
+                &gov,
+                "--fund",
+                &gov,
+                "--fund",
+                &gov,
+            ],
+            "given twice",
+        ),
+    ];
+    for (extra, expected) in cases {
+        let mut args = vec!["genesis", "besu", "--out", out_s.as_str()];
+        args.extend_from_slice(extra);
+        let err = common::run_in(&common::root(), &args, &[]).fails();
+        assert!(err.contains(expected), "{extra:?}: {err}");
+        assert!(!out.exists(), "{extra:?} wrote a genesis");
+    }
+}

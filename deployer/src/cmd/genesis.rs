@@ -88,6 +88,24 @@ impl BesuArgs {
                 bail!("--validator {} is given twice", v.address);
             }
         }
+        if let Some(v) = validators.iter().find(|v| v.address.is_zero()) {
+            bail!(
+                "--validator {}: the zero address cannot be a validator",
+                v.address
+            );
+        }
+        // Besu starts from any of these as given and stalls or misbehaves later: refused here.
+        for (flag, value) in [
+            ("--chain-id", self.chain_id),
+            ("--block-period-seconds", self.block_period_seconds),
+            ("--epoch-length", self.epoch_length),
+            ("--request-timeout-seconds", self.request_timeout_seconds),
+            ("--gas-limit", self.gas_limit),
+        ] {
+            if value == 0 {
+                bail!("{flag} 0: it must be at least 1");
+            }
+        }
         let mode = if self.validators_in_header {
             Mode::Header
         } else {
@@ -99,6 +117,20 @@ impl BesuArgs {
                     "--governance is required in contract mode: the bootstrap account that hands the \
                      ValidatorSet to the timelock during `sankofa deploy --validator-set`",
                 )?;
+                if governance.is_zero() {
+                    bail!(
+                        "--governance: the zero address could never hand the ValidatorSet to the \
+                         timelock; give the account `sankofa deploy` will sign with"
+                    );
+                }
+                // The precompiles (0x01.., and the newer ones up to 0x100) hold no storage of ours.
+                if U256::from_be_slice(self.validator_set_address.as_slice()) <= U256::from(0x1ff) {
+                    bail!(
+                        "--validator-set-address {}: that is a precompile's address (or zero); use \
+                         another, e.g. the default {DEFAULT_VALIDATOR_SET}",
+                        self.validator_set_address
+                    );
+                }
                 let artifacts = Artifacts::locate(self.artifacts.as_deref())?;
                 (
                     artifacts.get("ValidatorSet")?.deployed_bytecode.clone(),
@@ -112,6 +144,18 @@ impl BesuArgs {
             .iter()
             .map(|f| parse_fund(f))
             .collect::<anyhow::Result<Vec<_>>>()?;
+        let mut funded_once = std::collections::HashSet::new();
+        for (address, _) in &funded {
+            if !funded_once.insert(*address) {
+                bail!("--fund {address} is given twice; give each account once with its total");
+            }
+            if mode == Mode::Contract && *address == self.validator_set_address {
+                bail!(
+                    "--fund {address}: that is the ValidatorSet's address; its genesis entry is the \
+                     contract (balance 0)"
+                );
+            }
+        }
         let spec = GenesisSpec {
             chain_id: self.chain_id,
             mode,
