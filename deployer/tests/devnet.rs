@@ -159,3 +159,38 @@ async fn devnet_boots_a_besu_genesis_with_init() {
     );
     stop(child);
 }
+
+/// `kill -9` of the anvil under `sankofa devnet` used to leave the wrapper running as if the
+/// chain were alive; now it exits non-zero and says the chain is gone.
+#[test]
+fn regress_devnet_exits_when_its_anvil_dies() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (mut child, endpoints) = start(dir.path(), free_port());
+    let anvil_pid = Command::new("pgrep")
+        .args(["-P", &child.id().to_string(), "anvil"])
+        .output()
+        .expect("pgrep");
+    let anvil_pid = String::from_utf8_lossy(&anvil_pid.stdout)
+        .trim()
+        .to_string();
+    assert!(!anvil_pid.is_empty(), "no anvil under devnet: {endpoints}");
+    assert!(
+        Command::new("kill")
+            .args(["-KILL", &anvil_pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("try_wait") {
+            break s;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "devnet kept running without its anvil"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(!status.success(), "{status:?}");
+}

@@ -153,7 +153,21 @@ impl Args {
             );
         }
 
-        wait_for_shutdown().await?;
+        // Until Ctrl-C/SIGTERM, or until anvil itself dies: a dead chain must not look alive.
+        let died = tokio::select! {
+            r = wait_for_shutdown() => { r?; None }
+            status = wait_for_exit(instance.child_mut()) => Some(status?),
+        };
+        if let Some(status) = died {
+            bail!(
+                "anvil exited on its own ({status}); the devnet is gone{}. See anvil's output above",
+                if self.state.is_some() || self.dump_state.is_some() {
+                    ", and its state was not saved on the way out"
+                } else {
+                    ""
+                }
+            );
+        }
         // Anvil dumps its state on SIGINT/SIGTERM, not on SIGKILL (which dropping the instance
         // sends), so ask it to stop and give it time to write.
         let pid = instance.child().id();
@@ -192,6 +206,18 @@ async fn keep_clock_monotonic(url: &alloy::transports::http::reqwest::Url) -> an
             .context("evm_setTime (continuing the reloaded chain's clock)")?;
     }
     Ok(())
+}
+
+/// Resolves when the child process has exited.
+async fn wait_for_exit(
+    child: &mut std::process::Child,
+) -> anyhow::Result<std::process::ExitStatus> {
+    loop {
+        if let Some(status) = child.try_wait().context("waiting for anvil")? {
+            return Ok(status);
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 async fn wait_for_shutdown() -> anyhow::Result<()> {
