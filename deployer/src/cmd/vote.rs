@@ -120,6 +120,11 @@ impl Args {
                 .await
                 .map_err(|e| chain.explain_call("hasVoted", e))?
             {
+                // A Governor vote is final: a re-run with another --support changes nothing.
+                eprintln!(
+                    "note: {voter} has already voted on this proposal; a cast vote cannot be \
+                     changed, so its first choice stands"
+                );
                 casts.push(Cast {
                     voter,
                     outcome: "already-voted",
