@@ -107,6 +107,33 @@ pub(crate) fn parse_id(s: &str) -> anyhow::Result<U256> {
     parsed.map_err(|_| anyhow::anyhow!("`{s}` is not a proposal id (decimal or 0x-hex)"))
 }
 
+/// A proposal id as typed: a full id (decimal or 0x-hex), or the shortened decimal form that
+/// `proposals list` prints (`843294313121…`, also with `...`), resolved against the proposals
+/// on chain when it names exactly one.
+pub(crate) async fn resolve_id(chain: &Chain, dep: &Deployment, s: &str) -> anyhow::Result<U256> {
+    let Some(prefix) = s.strip_suffix('…').or_else(|| s.strip_suffix("...")) else {
+        return parse_id(s);
+    };
+    if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_digit()) {
+        bail!("`{s}` is not a proposal id (decimal or 0x-hex, or a decimal prefix ending in …)");
+    }
+    let matching: Vec<String> = all(chain, dep)
+        .await?
+        .into_iter()
+        .map(|p| p.id)
+        .filter(|id| id.starts_with(prefix))
+        .collect();
+    match matching.as_slice() {
+        [one] => parse_id(one),
+        [] => bail!("no proposal id starts with {prefix}; check it (`sankofa proposals list`)"),
+        many => bail!(
+            "{} proposals start with {prefix}; give more digits or the full id ({})",
+            many.len(),
+            many.join(", ")
+        ),
+    }
+}
+
 /// A proposal as found on chain.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -212,4 +212,14 @@ fn a_wave_that_could_never_execute_is_refused_before_the_vote() {
     wave(&["--phase", "1"]).ok();
     let proposals = json_of(&w.sankofa(&["proposals", "list", "--json"]));
     assert_eq!(proposals.as_array().map(Vec::len), Some(1), "{proposals}");
+
+    // The shortened id the human listing prints is accepted where an id is.
+    let id = proposals[0]["id"].as_str().expect("id");
+    let short = format!("{}…", &id[..12]);
+    let listed = w.sankofa(&["proposals", "list"]).ok();
+    assert!(listed.contains(&short), "{listed}");
+    let shown = json_of(&w.sankofa(&["proposals", "show", &short, "--json"]));
+    assert_eq!(shown["id"], id);
+    let err = w.sankofa(&["proposals", "show", "0…"]).fails();
+    assert!(err.contains("no proposal id starts with 0"), "{err}");
 }

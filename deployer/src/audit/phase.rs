@@ -105,7 +105,14 @@ pub(crate) async fn audit_phase(
         .block(at)
         .call()
         .await
-        .map_err(|e| chain.explain_call("criteria", e))?;
+        .map_err(|e| chain.explain_call("criteria", e))
+        .with_context(|| {
+            format!(
+                "reading phase {phase}'s criteria as of block {at_block}: this needs the node's state \
+                 at that block (an archive node; a chain reloaded from a state dump or a pruned node \
+                 keeps only its latest state, so run `audit phase` against the original chain)"
+            )
+        })?;
     let reg = sankofa_abi::SiteRegistry::new(scan.contracts.registry, p);
     let mut on_chain = [None; 4];
     for tier in 1..=3u8 {

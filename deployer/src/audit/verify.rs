@@ -367,7 +367,10 @@ pub(crate) fn replay(scan: &Scan, allow_direct: bool) -> Audit {
                 {
                     o.cancelled = true;
                 }
-                let mut t = entry("cancelled", format!("wave {wave}, reason {reason}"));
+                let mut t = entry(
+                    "cancelled",
+                    format!("wave {wave}, {}", reason_text(*reason)),
+                );
                 t.wave = Some(*wave);
                 push(&mut audit.sites, *site, t);
             }
@@ -381,7 +384,10 @@ pub(crate) fn replay(scan: &Scan, allow_direct: bool) -> Audit {
                     }
                     o.rollback_started = true;
                 }
-                let mut t = entry("rollback-ordered", format!("wave {wave}, reason {reason}"));
+                let mut t = entry(
+                    "rollback-ordered",
+                    format!("wave {wave}, {}", reason_text(*reason)),
+                );
                 t.wave = Some(*wave);
                 push(&mut audit.sites, *site, t);
             }
@@ -807,5 +813,13 @@ pub(crate) fn step_status(status: u8) -> &'static str {
         2 => "failed",
         3 => "skipped",
         _ => "unknown",
+    }
+}
+
+/// `reason performance-degradation` (the trigger's name), or the bare code if none is known.
+fn reason_text(code: u8) -> String {
+    match sankofa_abi::ids::RollbackReason::try_from(code) {
+        Ok(r) => format!("reason {r}"),
+        Err(c) => format!("reason {c} (unknown code)"),
     }
 }

@@ -378,7 +378,7 @@ pub(crate) async fn run(
     fleet.stop(Duration::from_secs(10));
     let audit = if audit {
         eprintln!("  {name}: sankofa audit verify");
-        match tools::audit_verify(&anvil, &system, &dir, n, env.steps) {
+        match tools::audit_verify(&anvil, &system, &dir, n, env.steps).await {
             Ok(t) => Some(t),
             Err(err) => {
                 let text = format!("audit verify: {err:#}");

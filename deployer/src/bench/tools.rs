@@ -74,7 +74,7 @@ pub(crate) fn sites_import(
 
 /// A timed `sankofa audit verify` over everything `system` recorded on `anvil` (the governance
 /// there is an EOA, hence `--allow-direct-governance`).
-pub(crate) fn audit_verify(
+pub(crate) async fn audit_verify(
     anvil: &AnvilInstance,
     system: &System,
     work: &Path,
@@ -82,12 +82,21 @@ pub(crate) fn audit_verify(
     steps: u16,
 ) -> anyhow::Result<ToolTiming> {
     let dir = fresh(&work.join("audit"))?;
+    // The auditor refuses a deployment file whose code hashes are not the chain's.
+    let provider = alloy::providers::ProviderBuilder::new().connect_http(anvil.endpoint_url());
+    let mut code_hashes = BTreeMap::new();
+    for address in [system.registry, system.rollout, system.validators] {
+        let code = alloy::providers::Provider::get_code_at(&provider, address)
+            .await
+            .with_context(|| format!("eth_getCode {address}"))?;
+        code_hashes.insert(address, alloy::primitives::keccak256(&code));
+    }
     let entry = |address| Deployed {
         address,
         block: system.deploy_block,
         tx: None,
         artifact_hash: B256::ZERO,
-        code_hash: B256::ZERO,
+        code_hash: code_hashes[&address],
     };
     let deployment = Deployment {
         network: "bench".into(),

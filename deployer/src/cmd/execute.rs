@@ -6,7 +6,7 @@ use crate::{
     config::{ChainArgs, SignerArgs},
     contracts::{IGovernor, proposal_state_name},
     deployment::Ctx,
-    governance::{find, parse_id, state},
+    governance::{find, resolve_id, state},
     output,
 };
 
@@ -32,9 +32,9 @@ impl Args {
     }
 
     async fn run_async(self) -> anyhow::Result<()> {
-        let id = parse_id(&self.proposal)?;
         let ctx = Ctx::open(&self.chain, Some(&self.signer)).await?;
         let (chain, dep) = (&ctx.chain, &ctx.deployment);
+        let id = resolve_id(chain, dep, &self.proposal).await?;
         let p = find(chain, dep, id).await?;
         let tx = match p.state_code {
             state::QUEUED => {

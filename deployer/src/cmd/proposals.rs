@@ -3,7 +3,7 @@
 use crate::{
     config::ChainArgs,
     deployment::Ctx,
-    governance::{all, find, parse_id},
+    governance::{all, find, resolve_id},
     output,
 };
 
@@ -69,8 +69,8 @@ impl Args {
                     chain,
                     json,
                 } => {
-                    let id = parse_id(&proposal)?;
                     let ctx = Ctx::open(&chain, None).await?;
+                    let id = resolve_id(&ctx.chain, &ctx.deployment, &proposal).await?;
                     let p = find(&ctx.chain, &ctx.deployment, id).await?;
                     if json {
                         return output::json(&p);

@@ -6,7 +6,7 @@ use crate::{
     config::{ChainArgs, SignerArgs},
     contracts::{IGovernor, proposal_state_name},
     deployment::Ctx,
-    governance::{find, parse_id, seconds_until, state},
+    governance::{find, resolve_id, seconds_until, state},
     output,
 };
 
@@ -32,9 +32,9 @@ impl Args {
     }
 
     async fn run_async(self) -> anyhow::Result<()> {
-        let id = parse_id(&self.proposal)?;
         let ctx = Ctx::open(&self.chain, Some(&self.signer)).await?;
         let (chain, dep) = (&ctx.chain, &ctx.deployment);
+        let id = resolve_id(chain, dep, &self.proposal).await?;
         let mut p = find(chain, dep, id).await?;
         if matches!(p.state_code, state::PENDING | state::ACTIVE) {
             let wait = seconds_until(chain, p.vote_end).await?;

@@ -7,7 +7,7 @@ use crate::{
     config::{ChainArgs, SignerArgs},
     contracts::{IGovernor, proposal_state_name},
     deployment::Ctx,
-    governance::{parse_id, state, state_of},
+    governance::{resolve_id, state, state_of},
     output,
 };
 
@@ -51,7 +51,6 @@ impl Args {
             "abstain" => 2,
             other => bail!("--support {other}: expected for, against or abstain"),
         };
-        let id = parse_id(&self.proposal)?;
         let settings = self.chain.resolve(Some(&self.signer))?;
         let keys = crate::signer::open_all(&settings).await?;
         if keys.is_empty() {
@@ -61,6 +60,7 @@ impl Args {
         }
         let ctx = Ctx::open(&self.chain, None).await?;
         let (chain, dep) = (&ctx.chain, &ctx.deployment);
+        let id = resolve_id(chain, dep, &self.proposal).await?;
         let governor = dep.address("SankofaGovernor")?;
         let g = IGovernor::new(governor, &chain.provider);
         let mut s = state_of(chain, dep, id).await?.ok_or_else(|| {
