@@ -7,11 +7,6 @@
 
 mod common;
 
-use std::{
-    process::{Command, Stdio},
-    time::Duration,
-};
-
 use alloy::{
     network::{EthereumWallet, TransactionBuilder},
     primitives::Bytes,
@@ -21,53 +16,20 @@ use alloy::{
 };
 use common::World;
 
-async fn rpc(w: &World, method: &'static str, params: serde_json::Value) -> serde_json::Value {
-    ProviderBuilder::new()
-        .connect_http(w.anvil.endpoint_url())
-        .raw_request(method.into(), params)
-        .await
-        .expect(method)
-}
-
 #[test]
 fn regress_a_reused_in_flight_nonce_is_not_adopted() {
     let w = World::new();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    rt.block_on(rpc(&w, "evm_setAutomine", serde_json::json!([false])));
     let validator = format!("{}=core-iad", w.address(1));
-    let mut first = Command::new(env!("CARGO_BIN_EXE_sankofa"))
-        .args([
-            "deploy",
-            "--private-key-file",
-            &w.key(0),
-            "--validator",
-            &validator,
-        ])
-        .current_dir(w.dir.path())
-        .env("SANKOFA_RPC_URL", w.anvil.endpoint())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn sankofa deploy");
-    rt.block_on(async {
-        loop {
-            let pool = rpc(&w, "txpool_status", serde_json::json!([])).await;
-            if pool["pending"] != "0x0" && pool["pending"] != 0 {
-                break;
-            }
-            assert!(first.try_wait().expect("try_wait").is_none());
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    });
-    first.kill().expect("kill -9");
-    first.wait().expect("reaped");
+    w.deploy_killed_after_first_send(&rt, &["--validator", &validator]);
     assert!(w.path("deployments/devnet.in-flight.json").is_file());
 
     // The announced creation is dropped, and nonce 0 creates some other contract.
     let deployer = w.anvil.addresses()[0];
     rt.block_on(async {
-        rpc(&w, "anvil_dropAllTransactions", serde_json::json!([])).await;
-        rpc(&w, "evm_setAutomine", serde_json::json!([true])).await;
+        w.rpc("anvil_dropAllTransactions", serde_json::json!([]))
+            .await;
+        w.rpc("evm_setAutomine", serde_json::json!([true])).await;
         let signer = PrivateKeySigner::from_signing_key(w.anvil.keys()[0].clone().into());
         let provider = ProviderBuilder::new()
             .wallet(EthereumWallet::from(signer))

@@ -3,35 +3,18 @@
 
 mod common;
 
-use std::{
-    process::{Command, Stdio},
-    time::Duration,
-};
-
 use alloy::providers::{Provider, ProviderBuilder};
 use common::World;
-
-async fn rpc(w: &World, method: &'static str, params: serde_json::Value) -> serde_json::Value {
-    ProviderBuilder::new()
-        .connect_http(w.anvil.endpoint_url())
-        .raw_request(method.into(), params)
-        .await
-        .expect(method)
-}
 
 #[test]
 fn regress_deploy_killed_after_sending_adopts_the_contract() {
     let w = World::new();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    rt.block_on(rpc(&w, "evm_setAutomine", serde_json::json!([false])));
-
     // The first contract's creation waits in the pool when the run is killed.
     let validator = format!("{}=core-iad", w.address(1));
-    let mut first = Command::new(env!("CARGO_BIN_EXE_sankofa"))
-        .args([
-            "deploy",
-            "--private-key-file",
-            &w.key(0),
+    w.deploy_killed_after_first_send(
+        &rt,
+        &[
             "--validator",
             &validator,
             "--council",
@@ -44,35 +27,15 @@ fn regress_deploy_killed_after_sending_adopts_the_contract() {
             "1",
             "--voting-period",
             "300",
-        ])
-        .current_dir(w.dir.path())
-        .env("SANKOFA_RPC_URL", w.anvil.endpoint())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn sankofa deploy");
-    rt.block_on(async {
-        loop {
-            let pool = rpc(&w, "txpool_status", serde_json::json!([])).await;
-            if pool["pending"] != "0x0" && pool["pending"] != 0 {
-                break;
-            }
-            assert!(
-                first.try_wait().expect("try_wait").is_none(),
-                "deploy ended before sending anything"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    });
-    first.kill().expect("kill -9");
-    first.wait().expect("reaped");
+        ],
+    );
     assert!(
         w.path("deployments/devnet.in-flight.json").is_file(),
         "the creation was announced before it was sent"
     );
     rt.block_on(async {
-        rpc(&w, "evm_setAutomine", serde_json::json!([true])).await;
-        rpc(&w, "evm_mine", serde_json::json!([])).await;
+        w.rpc("evm_setAutomine", serde_json::json!([true])).await;
+        w.rpc("evm_mine", serde_json::json!([])).await;
     });
 
     let out = w.deploy().ok();

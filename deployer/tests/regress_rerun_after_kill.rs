@@ -9,7 +9,6 @@ use std::{
     time::Duration,
 };
 
-use alloy::providers::{Provider, ProviderBuilder};
 use common::World;
 
 const SITES: &str = "site,tier,phase,parent,iata,city,country,lat,lon,tz
@@ -35,27 +34,19 @@ fn import(w: &World) -> Child {
         .expect("spawn sankofa sites import")
 }
 
-async fn rpc(w: &World, method: &'static str, params: serde_json::Value) -> serde_json::Value {
-    ProviderBuilder::new()
-        .connect_http(w.anvil.endpoint_url())
-        .raw_request(method.into(), params)
-        .await
-        .expect(method)
-}
-
 #[test]
 fn regress_rerun_after_kill_waits_for_the_killed_runs_transaction() {
     let w = World::new();
     w.deploy();
     std::fs::write(w.path("sites.csv"), SITES).expect("csv");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    rt.block_on(rpc(&w, "evm_setAutomine", serde_json::json!([false])));
+    rt.block_on(w.rpc("evm_setAutomine", serde_json::json!([false])));
 
     // The first run sends its batch and is killed while the batch waits in the pool.
     let mut first = import(&w);
     rt.block_on(async {
         loop {
-            let pool = rpc(&w, "txpool_status", serde_json::json!([])).await;
+            let pool = w.rpc("txpool_status", serde_json::json!([])).await;
             if pool["pending"] != "0x0" && pool["pending"] != 0 {
                 break;
             }
@@ -73,8 +64,8 @@ fn regress_rerun_after_kill_waits_for_the_killed_runs_transaction() {
     let second = import(&w);
     std::thread::sleep(Duration::from_secs(2));
     rt.block_on(async {
-        rpc(&w, "evm_setAutomine", serde_json::json!([true])).await;
-        rpc(&w, "evm_mine", serde_json::json!([])).await;
+        w.rpc("evm_setAutomine", serde_json::json!([true])).await;
+        w.rpc("evm_mine", serde_json::json!([])).await;
     });
     let out = second.wait_with_output().expect("re-run exits");
     let stdout = String::from_utf8_lossy(&out.stdout);

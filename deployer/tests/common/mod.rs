@@ -96,6 +96,48 @@ impl World {
     }
 }
 
+impl World {
+    /// A raw JSON-RPC call to this world's anvil.
+    pub async fn rpc(&self, method: &'static str, params: serde_json::Value) -> serde_json::Value {
+        use alloy::providers::{Provider, ProviderBuilder};
+        ProviderBuilder::new()
+            .connect_http(self.anvil.endpoint_url())
+            .raw_request(method.into(), params)
+            .await
+            .expect(method)
+    }
+
+    /// `sankofa deploy --private-key-file 0.key ARGS`, killed (-9) while its first contract
+    /// creation waits in anvil's pool. Automine is turned off for that and left off.
+    pub fn deploy_killed_after_first_send(&self, rt: &tokio::runtime::Runtime, args: &[&str]) {
+        rt.block_on(self.rpc("evm_setAutomine", serde_json::json!([false])));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sankofa"))
+            .args(["deploy", "--private-key-file", &self.key(0)])
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("SANKOFA_RPC_URL", self.anvil.endpoint())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn sankofa deploy");
+        rt.block_on(async {
+            loop {
+                let pool = self.rpc("txpool_status", serde_json::json!([])).await;
+                if pool["pending"] != "0x0" && pool["pending"] != 0 {
+                    break;
+                }
+                assert!(
+                    child.try_wait().expect("try_wait").is_none(),
+                    "deploy ended before sending anything"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        });
+        child.kill().expect("kill -9");
+        child.wait().expect("reaped");
+    }
+}
+
 pub struct Run {
     pub output: Output,
 }
