@@ -43,6 +43,19 @@ pub struct WaveInfo {
     pub plan_hash: B256,
 }
 
+/// What an approval fixed for a wave, as its `WaveApproved` event says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaveTerms {
+    /// Where the plan is fetched from.
+    pub plan_uri: String,
+    /// Steps in the plan.
+    pub step_count: u16,
+    /// Window start.
+    pub not_before: u64,
+    /// Window end.
+    pub expiry: u64,
+}
+
 /// Contract reads for one site.
 #[derive(Debug, Clone)]
 pub struct ChainView {
@@ -202,8 +215,10 @@ impl ChainView {
         .await
     }
 
-    /// The plan uri of a wave, from its `WaveApproved` event in `block`.
-    pub async fn plan_uri(&self, wave: u32, block: u64) -> Result<String> {
+    /// A wave's fixed terms, from its `WaveApproved` event in `block` (the approval's block:
+    /// `approveWave` emits it with the sites' `DeploymentApproved`). One log read instead of a
+    /// `wave()` call plus this read: at a wave's start every agent of the wave asks at once.
+    pub async fn wave_terms(&self, wave: u32, block: u64) -> Result<WaveTerms> {
         let filter = Filter::new()
             .address(self.rollout)
             .event_signature(Rollout::WaveApproved::SIGNATURE_HASH)
@@ -225,7 +240,12 @@ impl ChainView {
             call: "WaveApproved decode",
             message: e.to_string(),
         })?;
-        Ok(ev.data.planUri)
+        Ok(WaveTerms {
+            plan_uri: ev.data.planUri,
+            step_count: ev.data.stepCount,
+            not_before: ev.data.notBefore,
+            expiry: ev.data.expiry,
+        })
     }
 
     /// "Now" for window checks: the later of the latest block's timestamp and the wall clock

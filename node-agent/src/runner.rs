@@ -159,13 +159,12 @@ impl Runner {
         {
             return Ok((uri.clone(), n, nb, ex));
         }
-        let w = self.chain.wave(d.wave).await?;
-        let uri = self.chain.plan_uri(d.wave, d.approved_block).await?;
-        let (wave, u) = (d.wave, uri.clone());
+        let w = self.chain.wave_terms(d.wave, d.approved_block).await?;
+        let (wave, u) = (d.wave, w.plan_uri.clone());
         self.journal
             .call(move |j| j.set_wave_details(wave, &u, w.step_count, w.not_before, w.expiry))
             .await?;
-        Ok((uri, w.step_count, w.not_before, w.expiry))
+        Ok((w.plan_uri, w.step_count, w.not_before, w.expiry))
     }
 
     async fn plan(
