@@ -158,6 +158,8 @@ pub(crate) enum Problem {
     BadCountry { code: String },
     #[error("the city is empty")]
     EmptyCity,
+    #[error("the city holds a control character (U+{code:04X}); remove it")]
+    ControlInCity { code: u32 },
 }
 
 /// A problem and the 1-based line it is on.
@@ -411,6 +413,11 @@ fn row(line: usize, raw: &[u8], f: &[String]) -> Result<Site, Vec<Problem>> {
     let city = f[5].clone();
     if city.trim().is_empty() {
         problems.push(Problem::EmptyCity);
+    }
+    // The record hash covers the city: a NUL or an escape sequence would be registered for
+    // good, and shown to every operator's terminal.
+    if let Some(c) = city.chars().find(|c| c.is_control()) {
+        problems.push(Problem::ControlInCity { code: u32::from(c) });
     }
     let country = f[6].clone();
     if !(country.len() == 2 && country.bytes().all(|b| b.is_ascii_uppercase())) {
@@ -836,6 +843,16 @@ edge-ber,edge,2,regional-ist,BER,Berlin,DE,52.36,13.50,Europe/Berlin
             problems(&format!("{HEADER}\n\n\n")),
             vec![(1, Problem::NoSites)]
         );
+    }
+
+    #[test]
+    fn regress_control_characters_in_the_city_are_refused() {
+        for (city, code) in [("Ber\u{0}lin", 0), ("\u{1b}[31mBerlin", 0x1b)] {
+            let p = problems(&with_line(&format!(
+                "core-x,core,1,,XXX,{city},DE,1,1,Europe/Berlin"
+            )));
+            assert_eq!(p, vec![(5, Problem::ControlInCity { code })], "{city:?}");
+        }
     }
 
     #[test]
