@@ -179,3 +179,55 @@ async fn a_chain_id_mismatch_is_fatal_and_clear() {
     assert!(!err.is_retryable());
     assert!(err.to_string().contains("4242"));
 }
+
+/// Each fee mode sends the transaction type it names: legacy at gas price 0 on a free-gas chain
+/// (Besu with `zeroBaseFee`; here anvil with a zero base fee), legacy at the node's price, and
+/// EIP-1559. The free-gas sender's balance does not move.
+#[tokio::test]
+async fn fee_modes_send_the_transaction_type_they_name() {
+    use alloy::consensus::Transaction as _;
+    use alloy::eips::Typed2718 as _;
+    use sankofa_chain::FeeMode;
+    for (mode, anvil_args, tx_type) in [
+        (
+            FeeMode::LegacyZero,
+            &["--block-base-fee-per-gas", "0"][..],
+            0u8,
+        ),
+        (FeeMode::Legacy, &[][..], 0u8),
+        (FeeMode::Eip1559, &[][..], 2u8),
+    ] {
+        let anvil = spawn_anvil(anvil_args);
+        let emitter = deploy_emitter(&anvil).await;
+        let key = signer(&anvil, 3);
+        let from = key.address();
+        let sender = TxSender::new(
+            endpoints(&[("anvil", anvil.endpoint(), None)]),
+            EthereumWallet::from(key),
+            TxConfig {
+                fee_mode: mode,
+                ..cfg(anvil.chain_id())
+            },
+        )
+        .await
+        .unwrap();
+        let p = ProviderBuilder::new().connect_http(anvil.endpoint_url());
+        let before = p.get_balance(from).await.unwrap();
+        let receipt = sender.send(emitter, calldata(4, 1), &()).await.unwrap();
+        assert!(receipt.status(), "{mode:?}");
+        let tx = p
+            .get_transaction_by_hash(receipt.transaction_hash)
+            .await
+            .unwrap()
+            .expect("the transaction");
+        assert_eq!(tx.inner.ty(), tx_type, "{mode:?}");
+        let after = p.get_balance(from).await.unwrap();
+        if mode == FeeMode::LegacyZero {
+            assert_eq!(tx.inner.gas_price(), Some(0), "free gas");
+            assert_eq!(after, before, "free gas costs nothing");
+        } else {
+            assert!(after < before, "{mode:?}: gas was paid");
+        }
+        assert_eq!(emitted(&anvil, emitter, 4).await, vec![1], "{mode:?}");
+    }
+}
