@@ -209,7 +209,18 @@ fn a_wave_that_could_never_execute_is_refused_before_the_vote() {
     let proposals = json_of(&w.sankofa(&["proposals", "list", "--json"]));
     assert_eq!(proposals.as_array().map(Vec::len), Some(0), "{proposals}");
     // The same wave with a window that outlasts governance is proposed.
-    wave(&["--phase", "1"]).ok();
+    let first = json_of(&wave(&["--phase", "1", "--json"]));
+    assert_eq!(first["created"], true, "{first}");
+    // Retried later (its default expiry, now + --valid-for, would differ): the same proposal
+    // is found and resumed, not proposed a second time.
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        w.rpc("evm_increaseTime", serde_json::json!([30])).await;
+        w.rpc("evm_mine", serde_json::json!([])).await;
+    });
+    let retry = json_of(&wave(&["--phase", "1", "--json"]));
+    assert_eq!(retry["created"], false, "{retry}");
+    assert_eq!(retry["proposalId"], first["proposalId"]);
     let proposals = json_of(&w.sankofa(&["proposals", "list", "--json"]));
     assert_eq!(proposals.as_array().map(Vec::len), Some(1), "{proposals}");
 

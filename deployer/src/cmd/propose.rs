@@ -293,15 +293,37 @@ impl WaveArgs {
         let ctx = self.opts.open().await?;
         require_registered(&ctx, &names, &ids).await?;
         warn_unready(&ctx, &names, &ids, self.phase).await?;
+        let rollout_addr = ctx.deployment.address("Rollout")?;
+        let title = format!(
+            "Approve a phase {} wave of {} site(s), plan {plan_hash}",
+            self.phase,
+            names.len()
+        );
+        let call = |expiry| IRollout::approveWaveCall {
+            phase: self.phase,
+            planHash: plan_hash,
+            planUri: plan.uri.clone(),
+            sites: ids.clone(),
+            notBefore: self.not_before,
+            expiry,
+            maxConcurrent: self.max_concurrent,
+            stepCount: plan.steps,
+        };
         let now = ctx.chain.now().await?;
-        let expiry = match self.expiry {
-            Some(e) => e,
-            None => now.saturating_add(self.valid_for),
+        let resumed = match self.expiry {
+            Some(_) => None,
+            None => resumable_expiry(&ctx, rollout_addr, &title, &self.opts.nonce, &call).await?,
+        };
+        let expiry = match (self.expiry, resumed) {
+            (Some(e), _) => e,
+            // A retry of this very proposal: its expiry was fixed when it was first proposed.
+            (None, Some(e)) => e,
+            (None, None) => now.saturating_add(self.valid_for),
         };
         // approveWave reverts once the expiry has passed: an approval that expires before
         // governance can execute it would only fail after the whole vote and timelock.
         let least = crate::governance::least_time_to_execute(&ctx.chain, &ctx.deployment).await?;
-        if expiry <= now.saturating_add(least) {
+        if resumed.is_none() && expiry <= now.saturating_add(least) {
             bail!(
                 "the approval would expire at {expiry}, but governance cannot execute it before {} \
                  (now {now} + {least} s of voting delay, voting period and timelock delay); pass a \
@@ -315,22 +337,7 @@ impl WaveArgs {
                 self.not_before
             );
         }
-        let rollout_addr = ctx.deployment.address("Rollout")?;
-        let call = IRollout::approveWaveCall {
-            phase: self.phase,
-            planHash: plan_hash,
-            planUri: plan.uri.clone(),
-            sites: ids,
-            notBefore: self.not_before,
-            expiry,
-            maxConcurrent: self.max_concurrent,
-            stepCount: plan.steps,
-        };
-        let title = format!(
-            "Approve a phase {} wave of {} site(s), plan {plan_hash}",
-            self.phase,
-            names.len()
-        );
+        let call = call(expiry);
         if !self.opts.json {
             eprintln!(
                 "plan hash: {plan_hash} (keccak256 of {})",
@@ -349,6 +356,42 @@ impl WaveArgs {
             .submit(&ctx, &title, vec![Action::new(rollout_addr, call)])
             .await
     }
+}
+
+/// The expiry of an in-flight proposal (not yet executed, not dead) that is exactly this wave
+/// (same title, nonce and every other argument), if one exists: without `--expiry` the expiry is "now + --valid-for", so a retried
+/// `propose wave` would otherwise build a new proposal instead of resuming the first.
+async fn resumable_expiry(
+    ctx: &Ctx,
+    rollout: alloy::primitives::Address,
+    title: &str,
+    nonce: &str,
+    call: &impl Fn(u64) -> IRollout::approveWaveCall,
+) -> anyhow::Result<Option<u64>> {
+    use crate::governance::state;
+    use alloy::sol_types::SolCall;
+    for p in crate::governance::all(&ctx.chain, &ctx.deployment).await? {
+        if matches!(
+            p.state_code,
+            state::CANCELED | state::DEFEATED | state::EXPIRED | state::EXECUTED
+        ) || p.targets != [rollout]
+            || p.calldatas.len() != 1
+        {
+            continue;
+        }
+        let Ok(existing) = IRollout::approveWaveCall::abi_decode(&p.calldatas[0]) else {
+            continue;
+        };
+        let ours = Proposal::new(
+            title,
+            vec![Action::new(rollout, call(existing.expiry))],
+            nonce,
+        );
+        if ours.id().to_string() == p.id {
+            return Ok(Some(existing.expiry));
+        }
+    }
+    Ok(None)
 }
 
 fn reason_code(reason: &str) -> anyhow::Result<u8> {
