@@ -25,6 +25,17 @@ fn init_tracing(format: LogFormat, filter: &str) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Run) {
+        // The one-shot commands print for people and pipes: `sankofa-agent status | head` ends
+        // quietly when the pipe closes, as Unix tools do, instead of panicking in println!.
+        // The service keeps Rust's default (EPIPE as an error), so a closed log stream never
+        // kills a running agent.
+        // SAFETY: first thing in main, before any thread exists; it only restores a signal's
+        // default disposition.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     match real_main(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
