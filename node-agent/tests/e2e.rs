@@ -11,14 +11,7 @@ const OPERATIONAL: u8 = 4;
 const LIMIT: Duration = Duration::from_secs(90);
 
 fn opts(net: &Net, site: &'static str, mode: &'static str) -> AgentOpts<'static> {
-    AgentOpts {
-        site,
-        key_index: 0,
-        http: net.anvil.endpoint(),
-        ws: Some(net.anvil.ws_endpoint()),
-        mode,
-        extra: "",
-    }
+    AgentOpts::direct(net, site, mode)
 }
 
 #[tokio::test]

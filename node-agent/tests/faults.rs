@@ -18,14 +18,7 @@ const ROLLED_BACK: u8 = 6;
 const LIMIT: Duration = Duration::from_secs(120);
 
 fn opts(net: &Net, site: &'static str, mode: &'static str) -> AgentOpts<'static> {
-    AgentOpts {
-        site,
-        key_index: 0,
-        http: net.anvil.endpoint(),
-        ws: Some(net.anvil.ws_endpoint()),
-        mode,
-        extra: "",
-    }
+    AgentOpts::direct(net, site, mode)
 }
 
 async fn wait_ready(agent: &Agent) {

@@ -14,14 +14,7 @@ const OPERATIONAL: u8 = 4;
 const LIMIT: Duration = Duration::from_secs(90);
 
 fn opts(net: &Net) -> AgentOpts<'static> {
-    AgentOpts {
-        site: "edge-a",
-        key_index: 0,
-        http: net.anvil.endpoint(),
-        ws: Some(net.anvil.ws_endpoint()),
-        mode: "subscribe",
-        extra: "",
-    }
+    AgentOpts::direct(net, "edge-a", "subscribe")
 }
 
 #[tokio::test]

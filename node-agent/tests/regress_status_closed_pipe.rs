@@ -19,14 +19,7 @@ async fn regress_status_into_a_closed_pipe_is_not_a_panic() {
     let mut agent = Agent::new(
         &tmp.path().join("a"),
         &net,
-        AgentOpts {
-            site: "edge-a",
-            key_index: 0,
-            http: net.anvil.endpoint(),
-            ws: Some(net.anvil.ws_endpoint()),
-            mode: "subscribe",
-            extra: "",
-        },
+        AgentOpts::direct(&net, "edge-a", "subscribe"),
     );
     agent.start();
     eventually("the agent ready", Duration::from_secs(60), || async {

@@ -394,6 +394,20 @@ pub struct AgentOpts<'a> {
     pub extra: &'a str,
 }
 
+impl AgentOpts<'static> {
+    /// Agent i=0's key, straight to the net's anvil (HTTP + WebSocket), in `mode`.
+    pub fn direct(net: &Net, site: &'static str, mode: &'static str) -> Self {
+        AgentOpts {
+            site,
+            key_index: 0,
+            http: net.anvil.endpoint(),
+            ws: Some(net.anvil.ws_endpoint()),
+            mode,
+            extra: "",
+        }
+    }
+}
+
 impl Agent {
     pub fn new(dir: &Path, net: &Net, o: AgentOpts<'_>) -> Self {
         std::fs::create_dir_all(dir).unwrap();
