@@ -43,22 +43,7 @@ fn regress_rerun_after_kill_waits_for_the_killed_runs_transaction() {
     rt.block_on(w.rpc("evm_setAutomine", serde_json::json!([false])));
 
     // The first run sends its batch and is killed while the batch waits in the pool.
-    let mut first = import(&w);
-    rt.block_on(async {
-        loop {
-            let pool = w.rpc("txpool_status", serde_json::json!([])).await;
-            if pool["pending"] != "0x0" && pool["pending"] != 0 {
-                break;
-            }
-            assert!(
-                first.try_wait().expect("try_wait").is_none(),
-                "the first run ended before sending anything"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    });
-    first.kill().expect("kill -9");
-    first.wait().expect("reaped");
+    w.kill_once_a_transaction_is_pending(&rt, import(&w));
 
     // The re-run starts while that batch is still pending; then the batch is mined.
     let second = import(&w);

@@ -145,11 +145,17 @@ impl Args {
             wired: vec![],
             deployment: dep.clone(),
         };
-        if let Some(address) = params.validator_set
-            && !dep.contracts.contains_key("ValidatorSet")
-        {
-            check_genesis_validator_set(&chain, address, deployer).await?;
-        }
+        // A genesis ValidatorSet is checked before the first transaction: found there, it is
+        // adopted in the loop below instead of deployed.
+        let genesis_validator_set = match params.validator_set {
+            Some(address) if !dep.contracts.contains_key("ValidatorSet") => {
+                let artifact = artifacts.get("ValidatorSet")?;
+                let code_hash =
+                    check_genesis_validator_set(&chain, address, deployer, artifact).await?;
+                Some((address, code_hash))
+            }
+            _ => None,
+        };
         for name in DEPLOYED {
             if let Some(recorded) = dep.contracts.get(name).cloned() {
                 verify(&chain, &artifacts, name, &recorded).await?;
@@ -158,17 +164,8 @@ impl Args {
             }
             let artifact = artifacts.get(name)?;
             if name == "ValidatorSet"
-                && let Some(address) = params.validator_set
+                && let Some((address, code_hash)) = genesis_validator_set
             {
-                let code_hash = chain.code_hash(address).await?.with_context(|| {
-                    format!("--validator-set {address}: no contract there; was the chain started from the genesis?")
-                })?;
-                let expected = alloy::primitives::keccak256(&artifact.deployed_bytecode);
-                if code_hash != expected {
-                    bail!(
-                        "--validator-set {address}: the code there is not the current ValidatorSet artifact"
-                    );
-                }
                 dep.contracts.insert(
                     name.to_string(),
                     Deployed {
@@ -415,18 +412,23 @@ impl Args {
     }
 }
 
-/// The ValidatorSet a genesis preloaded must be there and governed by the deployer (who hands
-/// it to the timelock), or wiring would revert after every other contract is deployed.
+/// The ValidatorSet a genesis preloaded must be there, be the current artifact, and be governed
+/// by the deployer (who hands it to the timelock), or wiring would revert after every other
+/// contract is deployed. Returns its code hash.
 async fn check_genesis_validator_set(
     chain: &Chain,
     address: Address,
     deployer: Address,
-) -> anyhow::Result<()> {
-    if chain.code_hash(address).await?.is_none() {
-        bail!(
+    artifact: &crate::artifacts::Artifact,
+) -> anyhow::Result<B256> {
+    let code_hash = chain.code_hash(address).await?.with_context(|| {
+        format!(
             "--validator-set {address}: no contract there; was the chain started from the genesis \
              (`sankofa genesis besu`, then `sankofa devnet --init` or Besu)?"
-        );
+        )
+    })?;
+    if code_hash != alloy::primitives::keccak256(&artifact.deployed_bytecode) {
+        bail!("--validator-set {address}: the code there is not the current ValidatorSet artifact");
     }
     let governance = IValidatorSet::new(address, &chain.provider)
         .governance()
@@ -440,7 +442,7 @@ async fn check_genesis_validator_set(
              `sankofa genesis besu --governance {deployer}`"
         );
     }
-    Ok(())
+    Ok(code_hash)
 }
 
 fn constructor_args(name: &str, dep: &Deployment, p: &DeployParams) -> anyhow::Result<Vec<u8>> {

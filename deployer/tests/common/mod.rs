@@ -111,7 +111,7 @@ impl World {
     /// creation waits in anvil's pool. Automine is turned off for that and left off.
     pub fn deploy_killed_after_first_send(&self, rt: &tokio::runtime::Runtime, args: &[&str]) {
         rt.block_on(self.rpc("evm_setAutomine", serde_json::json!([false])));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sankofa"))
+        let child = Command::new(env!("CARGO_BIN_EXE_sankofa"))
             .args(["deploy", "--private-key-file", &self.key(0)])
             .args(args)
             .current_dir(self.dir.path())
@@ -120,6 +120,16 @@ impl World {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("spawn sankofa deploy");
+        self.kill_once_a_transaction_is_pending(rt, child);
+    }
+
+    /// Waits (automine off) until `child` has a transaction in anvil's pool, then kills it
+    /// with -9: a run stopped between sending and seeing its receipt.
+    pub fn kill_once_a_transaction_is_pending(
+        &self,
+        rt: &tokio::runtime::Runtime,
+        mut child: std::process::Child,
+    ) {
         rt.block_on(async {
             loop {
                 let pool = self.rpc("txpool_status", serde_json::json!([])).await;
@@ -128,7 +138,7 @@ impl World {
                 }
                 assert!(
                     child.try_wait().expect("try_wait").is_none(),
-                    "deploy ended before sending anything"
+                    "the run ended before sending anything"
                 );
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
